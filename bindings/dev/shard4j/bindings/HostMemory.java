@@ -1,0 +1,199 @@
+package dev.shard4j.bindings;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.DoublePointer;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.IntPointer;
+import org.bytedeco.javacpp.LongPointer;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.ShortPointer;
+
+/**
+ * Copies between Java arrays or NIO buffers and host memory at a raw address, in native byte
+ * order. The caller guarantees that the address range is live host memory; the tensor layer,
+ * which owns that memory, checks bounds before calling. Thread-safe: no state is kept.
+ */
+public final class HostMemory {
+  private HostMemory() {}
+
+  /** A JavaCPP view of a raw address that owns nothing and is never counted or freed. */
+  private static final class At extends Pointer {
+    At(long address) {
+      this.address = address;
+    }
+  }
+
+  /**
+   * Writes array[offset, offset + length) to the address.
+   *
+   * @param address destination
+   * @param array source
+   * @param offset first element
+   * @param length elements
+   */
+  public static void put(long address, float[] array, int offset, int length) {
+    new FloatPointer(new At(address)).put(array, offset, length);
+  }
+
+  /**
+   * Writes array[offset, offset + length) to the address.
+   *
+   * @param address destination
+   * @param array source
+   * @param offset first element
+   * @param length elements
+   */
+  public static void put(long address, double[] array, int offset, int length) {
+    new DoublePointer(new At(address)).put(array, offset, length);
+  }
+
+  /**
+   * Writes array[offset, offset + length) to the address.
+   *
+   * @param address destination
+   * @param array source
+   * @param offset first element
+   * @param length elements
+   */
+  public static void put(long address, int[] array, int offset, int length) {
+    new IntPointer(new At(address)).put(array, offset, length);
+  }
+
+  /**
+   * Writes array[offset, offset + length) to the address.
+   *
+   * @param address destination
+   * @param array source
+   * @param offset first element
+   * @param length elements
+   */
+  public static void put(long address, long[] array, int offset, int length) {
+    new LongPointer(new At(address)).put(array, offset, length);
+  }
+
+  /**
+   * Writes array[offset, offset + length) to the address.
+   *
+   * @param address destination
+   * @param array source
+   * @param offset first element
+   * @param length elements
+   */
+  public static void put(long address, short[] array, int offset, int length) {
+    new ShortPointer(new At(address)).put(array, offset, length);
+  }
+
+  /**
+   * Writes array[offset, offset + length) to the address.
+   *
+   * @param address destination
+   * @param array source
+   * @param offset first element
+   * @param length elements
+   */
+  public static void put(long address, byte[] array, int offset, int length) {
+    new BytePointer(new At(address)).put(array, offset, length);
+  }
+
+  /**
+   * Reads length elements at the address into array[offset, offset + length).
+   *
+   * @param address source
+   * @param array destination
+   * @param offset first element
+   * @param length elements
+   */
+  public static void get(long address, float[] array, int offset, int length) {
+    new FloatPointer(new At(address)).get(array, offset, length);
+  }
+
+  /**
+   * Reads length elements at the address into array[offset, offset + length).
+   *
+   * @param address source
+   * @param array destination
+   * @param offset first element
+   * @param length elements
+   */
+  public static void get(long address, double[] array, int offset, int length) {
+    new DoublePointer(new At(address)).get(array, offset, length);
+  }
+
+  /**
+   * Reads length elements at the address into array[offset, offset + length).
+   *
+   * @param address source
+   * @param array destination
+   * @param offset first element
+   * @param length elements
+   */
+  public static void get(long address, int[] array, int offset, int length) {
+    new IntPointer(new At(address)).get(array, offset, length);
+  }
+
+  /**
+   * Reads length elements at the address into array[offset, offset + length).
+   *
+   * @param address source
+   * @param array destination
+   * @param offset first element
+   * @param length elements
+   */
+  public static void get(long address, long[] array, int offset, int length) {
+    new LongPointer(new At(address)).get(array, offset, length);
+  }
+
+  /**
+   * Reads length elements at the address into array[offset, offset + length).
+   *
+   * @param address source
+   * @param array destination
+   * @param offset first element
+   * @param length elements
+   */
+  public static void get(long address, short[] array, int offset, int length) {
+    new ShortPointer(new At(address)).get(array, offset, length);
+  }
+
+  /**
+   * Reads length elements at the address into array[offset, offset + length).
+   *
+   * @param address source
+   * @param array destination
+   * @param offset first element
+   * @param length elements
+   */
+  public static void get(long address, byte[] array, int offset, int length) {
+    new BytePointer(new At(address)).get(array, offset, length);
+  }
+
+  /**
+   * Copies the buffer's remaining bytes to the address and advances its position.
+   *
+   * @param address destination
+   * @param buffer source, direct or heap
+   */
+  public static void put(long address, ByteBuffer buffer) {
+    int n = buffer.remaining();
+    view(address, n).put(buffer);
+  }
+
+  /**
+   * Fills the buffer's remaining bytes from the address and advances its position.
+   *
+   * @param address source
+   * @param buffer destination, direct or heap
+   */
+  public static void get(long address, ByteBuffer buffer) {
+    int n = buffer.remaining();
+    buffer.put(view(address, n));
+  }
+
+  private static ByteBuffer view(long address, int bytes) {
+    BytePointer p = new BytePointer(new At(address));
+    p.capacity(bytes);
+    return p.asByteBuffer().order(ByteOrder.nativeOrder());
+  }
+}

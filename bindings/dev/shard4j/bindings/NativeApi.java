@@ -1,0 +1,307 @@
+package dev.shard4j.bindings;
+
+/**
+ * The native library as Java calls: loads it on first use, checks every status and throws the
+ * matching exception ({@link CudaException}, {@link OutOfMemoryException},
+ * {@link CudaUnavailableException}, {@link IllegalArgumentException}).
+ *
+ * <p>Callers above pass validated arguments; native code checks them again, so a bad value is an
+ * exception and never a crash. Addresses are raw {@code long}s owned by the caller. Device
+ * {@link #HOST} means host memory; a stream handle of 0 is the device's default stream. All
+ * methods may be called from any thread.
+ */
+public final class NativeApi {
+  /** The device number of host memory. */
+  public static final int HOST = Shard4jNative.S4J_HOST;
+  /** Most dimensions a strided kernel accepts after merging adjacent ones. */
+  public static final int MAX_DIMS = 8;
+
+  private NativeApi() {}
+
+  /**
+   * Library version, compiler and CUDA targets.
+   *
+   * @return the description
+   */
+  public static String buildInfo() {
+    NativeLibrary.ensureLoaded();
+    return Shard4jNative.s4j_build_info();
+  }
+
+  /**
+   * The CPU's instruction-set extensions that matter to the kernels.
+   *
+   * @return space-separated names
+   */
+  public static String cpuFeatures() {
+    NativeLibrary.ensureLoaded();
+    return Shard4jNative.s4j_cpu_features();
+  }
+
+  /**
+   * Allocates aligned host memory; the caller frees it with {@link #hostFree}.
+   *
+   * @param bytes size, 0 or more
+   * @param alignment power of two of at least 8
+   * @return the address
+   */
+  public static long hostAlloc(long bytes, long alignment) {
+    NativeLibrary.ensureLoaded();
+    long[] out = new long[1];
+    Status.check(Shard4jNative.s4j_host_alloc(bytes, alignment, out), "host allocation of " + bytes + " bytes");
+    return out[0];
+  }
+
+  /**
+   * Frees host memory from {@link #hostAlloc}.
+   *
+   * @param address the address
+   */
+  public static void hostFree(long address) {
+    NativeLibrary.ensureLoaded();
+    Status.check(Shard4jNative.s4j_host_free(address), "host free");
+  }
+
+  /**
+   * Allocates device memory ordered on a stream; the caller frees it with {@link #deviceFree}.
+   *
+   * @param device CUDA ordinal
+   * @param bytes size
+   * @param stream stream handle
+   * @return the device address
+   */
+  public static long deviceAlloc(int device, long bytes, long stream) {
+    NativeLibrary.ensureLoaded();
+    long[] out = new long[1];
+    Status.check(Shard4jNative.s4j_device_alloc(device, bytes, stream, out),
+        "allocation of " + bytes + " bytes on cuda:" + device);
+    return out[0];
+  }
+
+  /**
+   * Frees device memory, ordered on a stream.
+   *
+   * @param device CUDA ordinal
+   * @param address from {@link #deviceAlloc}
+   * @param stream stream handle
+   */
+  public static void deviceFree(int device, long address, long stream) {
+    NativeLibrary.ensureLoaded();
+    Status.check(Shard4jNative.s4j_device_free(device, address, stream), "free on cuda:" + device);
+  }
+
+  /**
+   * Copies bytes between any two of host and devices, ordered on a stream.
+   *
+   * @param dst destination address
+   * @param dstDevice destination device or {@link #HOST}
+   * @param src source address
+   * @param srcDevice source device or {@link #HOST}
+   * @param bytes size
+   * @param stream stream handle of a device involved (0 for its default stream)
+   */
+  public static void memcpy(long dst, int dstDevice, long src, int srcDevice, long bytes, long stream) {
+    NativeLibrary.ensureLoaded();
+    Status.check(Shard4jNative.s4j_memcpy(dst, dstDevice, src, srcDevice, bytes, stream), "memcpy");
+  }
+
+  /**
+   * Creates a stream; the caller destroys it.
+   *
+   * @param device CUDA ordinal
+   * @return the handle
+   */
+  public static long streamCreate(int device) {
+    NativeLibrary.ensureLoaded();
+    long[] out = new long[1];
+    Status.check(Shard4jNative.s4j_stream_create(device, out), "stream creation on cuda:" + device);
+    return out[0];
+  }
+
+  /**
+   * Destroys a stream once its work is done.
+   *
+   * @param device CUDA ordinal
+   * @param stream handle
+   */
+  public static void streamDestroy(int device, long stream) {
+    NativeLibrary.ensureLoaded();
+    Status.check(Shard4jNative.s4j_stream_destroy(device, stream), "stream destruction");
+  }
+
+  /**
+   * Whether all work on a stream is done.
+   *
+   * @param device CUDA ordinal
+   * @param stream handle
+   * @return true when done
+   */
+  public static boolean streamQuery(int device, long stream) {
+    NativeLibrary.ensureLoaded();
+    return Status.checkQuery(Shard4jNative.s4j_stream_query(device, stream), "stream query");
+  }
+
+  /**
+   * Makes later work on a stream wait for an event.
+   *
+   * @param device CUDA ordinal
+   * @param stream handle
+   * @param event handle
+   */
+  public static void streamWaitEvent(int device, long stream, long event) {
+    NativeLibrary.ensureLoaded();
+    Status.check(Shard4jNative.s4j_stream_wait_event(device, stream, event), "stream wait");
+  }
+
+  /**
+   * Creates an event; the caller destroys it.
+   *
+   * @param device CUDA ordinal
+   * @param timing whether elapsed times can be read
+   * @return the handle
+   */
+  public static long eventCreate(int device, boolean timing) {
+    NativeLibrary.ensureLoaded();
+    long[] out = new long[1];
+    Status.check(Shard4jNative.s4j_event_create(device, timing ? 1 : 0, out), "event creation");
+    return out[0];
+  }
+
+  /**
+   * Destroys an event.
+   *
+   * @param device CUDA ordinal
+   * @param event handle
+   */
+  public static void eventDestroy(int device, long event) {
+    NativeLibrary.ensureLoaded();
+    Status.check(Shard4jNative.s4j_event_destroy(device, event), "event destruction");
+  }
+
+  /**
+   * Records an event at the current end of a stream.
+   *
+   * @param device CUDA ordinal
+   * @param event handle
+   * @param stream handle
+   */
+  public static void eventRecord(int device, long event, long stream) {
+    NativeLibrary.ensureLoaded();
+    Status.check(Shard4jNative.s4j_event_record(device, event, stream), "event record");
+  }
+
+  /**
+   * Whether the work recorded before an event is done.
+   *
+   * @param device CUDA ordinal
+   * @param event handle
+   * @return true when done
+   */
+  public static boolean eventQuery(int device, long event) {
+    NativeLibrary.ensureLoaded();
+    return Status.checkQuery(Shard4jNative.s4j_event_query(device, event), "event query");
+  }
+
+  /**
+   * Milliseconds between two completed timing events.
+   *
+   * @param device CUDA ordinal
+   * @param start handle
+   * @param end handle
+   * @return the time
+   */
+  public static float eventElapsedMillis(int device, long start, long end) {
+    NativeLibrary.ensureLoaded();
+    float[] ms = new float[1];
+    Status.check(Shard4jNative.s4j_event_elapsed_ms(device, start, end, ms), "event elapsed time");
+    return ms[0];
+  }
+
+  /**
+   * Strided copy with conversion on one device: dst[i] = convert(src[i]).
+   *
+   * @param device CUDA ordinal or {@link #HOST}
+   * @param stream stream handle
+   * @param sizes the index space
+   * @param dst address of the destination's element 0
+   * @param dstDtype destination dtype code
+   * @param dstStrides destination element strides
+   * @param src address of the source's element 0
+   * @param srcDtype source dtype code
+   * @param srcStrides source element strides
+   */
+  public static void copyStrided(int device, long stream, long[] sizes, long dst, int dstDtype,
+      long[] dstStrides, long src, int srcDtype, long[] srcStrides) {
+    NativeLibrary.ensureLoaded();
+    Status.check(Shard4jNative.s4j_copy_strided(device, stream, sizes.length, sizes, dst, dstDtype,
+        dstStrides, src, srcDtype, srcStrides), "strided copy");
+  }
+
+  /**
+   * Strided fill on one device.
+   *
+   * @param device CUDA ordinal or {@link #HOST}
+   * @param stream stream handle
+   * @param sizes the index space
+   * @param dst address of element 0
+   * @param dtype dtype code
+   * @param strides element strides
+   * @param floatValue the value for float dtypes
+   * @param intValue the value for integer dtypes
+   */
+  public static void fill(int device, long stream, long[] sizes, long dst, int dtype, long[] strides,
+      double floatValue, long intValue) {
+    NativeLibrary.ensureLoaded();
+    Status.check(Shard4jNative.s4j_fill(device, stream, sizes.length, sizes, dst, dtype, strides,
+        floatValue, intValue), "fill");
+  }
+
+  /**
+   * Number of CUDA devices.
+   *
+   * @return the count
+   * @throws CudaUnavailableException when CUDA is not built in or has no usable driver
+   */
+  public static int cudaDeviceCount() {
+    NativeLibrary.ensureLoaded();
+    int[] count = new int[1];
+    Status.check(Shard4jNative.s4j_cuda_device_count(count), "cudaGetDeviceCount");
+    return count[0];
+  }
+
+  /**
+   * CUDA driver and runtime versions as {driver, runtime}, each 1000 * major + 10 * minor.
+   *
+   * @return the two versions (driver 0 when no driver is installed)
+   */
+  public static int[] cudaVersions() {
+    NativeLibrary.ensureLoaded();
+    int[] driver = new int[1];
+    int[] runtime = new int[1];
+    Status.check(Shard4jNative.s4j_cuda_versions(driver, runtime), "CUDA versions");
+    return new int[] {driver[0], runtime[0]};
+  }
+
+  /**
+   * Properties of one CUDA device.
+   *
+   * @param device CUDA ordinal
+   * @return the properties
+   */
+  public static CudaDeviceInfo cudaDeviceProperties(int device) {
+    NativeLibrary.ensureLoaded();
+    byte[] name = new byte[256];
+    long[] memory = new long[1];
+    int[] major = new int[1];
+    int[] minor = new int[1];
+    int[] sms = new int[1];
+    Status.check(Shard4jNative.s4j_cuda_device_properties(device, name, name.length, memory, major,
+        minor, sms), "properties of cuda:" + device);
+    int length = 0;
+    while (length < name.length && name[length] != 0) {
+      length++;
+    }
+    return new CudaDeviceInfo(device, new String(name, 0, length, java.nio.charset.StandardCharsets.UTF_8),
+        memory[0], major[0], minor[0], sms[0]);
+  }
+}

@@ -1,0 +1,272 @@
+package dev.shard4j.bindings;
+
+import org.bytedeco.javacpp.annotation.Cast;
+import org.bytedeco.javacpp.annotation.Platform;
+
+/**
+ * The raw JavaCPP binding of {@code native/include/shard4j.h}, one method per C function.
+ *
+ * <p>Nothing here checks arguments or turns statuses into exceptions, and nothing loads the
+ * library: use {@link NativeApi}, which does all three. Addresses are passed as {@code long}.
+ * Every method may be called from any thread; stream arguments follow the CUDA rules.
+ */
+@Platform(include = "shard4j.h", link = "shard4j")
+public final class Shard4jNative {
+  private Shard4jNative() {}
+
+  /** Status of a successful call. */
+  public static final int S4J_OK = 0;
+  /** A bad argument reached native code. */
+  public static final int S4J_ERR_INVALID_ARGUMENT = 1;
+  /** Host or device memory is exhausted. */
+  public static final int S4J_ERR_OUT_OF_MEMORY = 2;
+  /** A CUDA runtime call failed. */
+  public static final int S4J_ERR_CUDA = 3;
+  /** CUDA is not built in, or no usable driver or device exists. */
+  public static final int S4J_ERR_NO_CUDA = 4;
+  /** A query found work still pending (not a failure). */
+  public static final int S4J_NOT_READY = 5;
+  /** An internal failure of the library. */
+  public static final int S4J_ERR_INTERNAL = 6;
+  /** The device number that stands for host memory. */
+  public static final int S4J_HOST = -1;
+
+  /**
+   * The message of the last failure on the calling thread.
+   *
+   * @return the message, "" if none
+   */
+  public static native @Cast("const char*") String s4j_last_error();
+
+  /**
+   * Library version, compiler and CUDA targets.
+   *
+   * @return the description
+   */
+  public static native @Cast("const char*") String s4j_build_info();
+
+  /**
+   * Instruction-set extensions of this CPU, space separated.
+   *
+   * @return the features
+   */
+  public static native @Cast("const char*") String s4j_cpu_features();
+
+  /**
+   * Number of CUDA devices.
+   *
+   * @param count receives the count in element 0
+   * @return status
+   */
+  public static native int s4j_cuda_device_count(int[] count);
+
+  /**
+   * CUDA driver and runtime versions.
+   *
+   * @param driver receives the driver version (0 when none)
+   * @param runtime receives the runtime version
+   * @return status
+   */
+  public static native int s4j_cuda_versions(int[] driver, int[] runtime);
+
+  /**
+   * Properties of one CUDA device.
+   *
+   * @param device CUDA ordinal
+   * @param name receives the NUL-terminated name
+   * @param nameCapacity bytes available in name
+   * @param totalMemory receives the memory size in bytes
+   * @param major receives the compute capability major
+   * @param minor receives the compute capability minor
+   * @param multiprocessors receives the SM count
+   * @return status
+   */
+  public static native int s4j_cuda_device_properties(int device, @Cast("char*") byte[] name,
+      int nameCapacity, @Cast("int64_t*") long[] totalMemory, int[] major, int[] minor,
+      int[] multiprocessors);
+
+  /**
+   * Aligned host memory.
+   *
+   * @param bytes size
+   * @param alignment power of two
+   * @param out receives the address
+   * @return status
+   */
+  public static native int s4j_host_alloc(@Cast("size_t") long bytes, @Cast("size_t") long alignment,
+      @Cast("void**") long[] out);
+
+  /**
+   * Frees host memory.
+   *
+   * @param address from s4j_host_alloc
+   * @return status
+   */
+  public static native int s4j_host_free(@Cast("void*") long address);
+
+  /**
+   * Stream-ordered device memory.
+   *
+   * @param device CUDA ordinal
+   * @param bytes size
+   * @param stream stream handle (0: default stream)
+   * @param out receives the address
+   * @return status
+   */
+  public static native int s4j_device_alloc(int device, @Cast("size_t") long bytes,
+      @Cast("s4j_stream_t") long stream, @Cast("void**") long[] out);
+
+  /**
+   * Stream-ordered free of device memory.
+   *
+   * @param device CUDA ordinal
+   * @param address from s4j_device_alloc
+   * @param stream stream handle
+   * @return status
+   */
+  public static native int s4j_device_free(int device, @Cast("void*") long address,
+      @Cast("s4j_stream_t") long stream);
+
+  /**
+   * Copies bytes between host and devices.
+   *
+   * @param dst destination address
+   * @param dstDevice destination device or S4J_HOST
+   * @param src source address
+   * @param srcDevice source device or S4J_HOST
+   * @param bytes size
+   * @param stream stream handle
+   * @return status
+   */
+  public static native int s4j_memcpy(@Cast("void*") long dst, int dstDevice,
+      @Cast("const void*") long src, int srcDevice, @Cast("size_t") long bytes,
+      @Cast("s4j_stream_t") long stream);
+
+  /**
+   * Creates a stream.
+   *
+   * @param device device or S4J_HOST
+   * @param out receives the handle
+   * @return status
+   */
+  public static native int s4j_stream_create(int device, @Cast("s4j_stream_t*") long[] out);
+
+  /**
+   * Destroys a stream.
+   *
+   * @param device device or S4J_HOST
+   * @param stream handle
+   * @return status
+   */
+  public static native int s4j_stream_destroy(int device, @Cast("s4j_stream_t") long stream);
+
+  /**
+   * Whether a stream's work is done.
+   *
+   * @param device device or S4J_HOST
+   * @param stream handle
+   * @return S4J_OK, S4J_NOT_READY or a failure
+   */
+  public static native int s4j_stream_query(int device, @Cast("s4j_stream_t") long stream);
+
+  /**
+   * Makes a stream wait for an event.
+   *
+   * @param device device or S4J_HOST
+   * @param stream handle
+   * @param event handle
+   * @return status
+   */
+  public static native int s4j_stream_wait_event(int device, @Cast("s4j_stream_t") long stream,
+      @Cast("s4j_event_t") long event);
+
+  /**
+   * Creates an event.
+   *
+   * @param device device or S4J_HOST
+   * @param enableTiming nonzero to allow elapsed-time queries
+   * @param out receives the handle
+   * @return status
+   */
+  public static native int s4j_event_create(int device, int enableTiming,
+      @Cast("s4j_event_t*") long[] out);
+
+  /**
+   * Destroys an event.
+   *
+   * @param device device or S4J_HOST
+   * @param event handle
+   * @return status
+   */
+  public static native int s4j_event_destroy(int device, @Cast("s4j_event_t") long event);
+
+  /**
+   * Records an event on a stream.
+   *
+   * @param device device or S4J_HOST
+   * @param event handle
+   * @param stream handle
+   * @return status
+   */
+  public static native int s4j_event_record(int device, @Cast("s4j_event_t") long event,
+      @Cast("s4j_stream_t") long stream);
+
+  /**
+   * Whether the work before an event's record is done.
+   *
+   * @param device device or S4J_HOST
+   * @param event handle
+   * @return S4J_OK, S4J_NOT_READY or a failure
+   */
+  public static native int s4j_event_query(int device, @Cast("s4j_event_t") long event);
+
+  /**
+   * Milliseconds between two recorded timing events.
+   *
+   * @param device device or S4J_HOST
+   * @param start handle
+   * @param end handle
+   * @param ms receives the time
+   * @return status
+   */
+  public static native int s4j_event_elapsed_ms(int device, @Cast("s4j_event_t") long start,
+      @Cast("s4j_event_t") long end, float[] ms);
+
+  /**
+   * Strided copy with dtype conversion.
+   *
+   * @param device device or S4J_HOST
+   * @param stream handle
+   * @param ndim number of dimensions
+   * @param sizes dimension sizes
+   * @param dst destination address of element 0
+   * @param dstDtype destination dtype code
+   * @param dstStrides destination element strides
+   * @param src source address of element 0
+   * @param srcDtype source dtype code
+   * @param srcStrides source element strides
+   * @return status
+   */
+  public static native int s4j_copy_strided(int device, @Cast("s4j_stream_t") long stream, int ndim,
+      @Cast("const int64_t*") long[] sizes, @Cast("void*") long dst, int dstDtype,
+      @Cast("const int64_t*") long[] dstStrides, @Cast("const void*") long src, int srcDtype,
+      @Cast("const int64_t*") long[] srcStrides);
+
+  /**
+   * Strided fill.
+   *
+   * @param device device or S4J_HOST
+   * @param stream handle
+   * @param ndim number of dimensions
+   * @param sizes dimension sizes
+   * @param dst address of element 0
+   * @param dtype dtype code
+   * @param strides element strides
+   * @param floatValue value for float dtypes
+   * @param intValue value for integer dtypes
+   * @return status
+   */
+  public static native int s4j_fill(int device, @Cast("s4j_stream_t") long stream, int ndim,
+      @Cast("const int64_t*") long[] sizes, @Cast("void*") long dst, int dtype,
+      @Cast("const int64_t*") long[] strides, double floatValue, @Cast("int64_t") long intValue);
+}

@@ -1,0 +1,32 @@
+// The CUDA backend of a library built without nvcc: every call says so.
+#include "cuda_backend.h"
+#include "status.h"
+
+namespace s4j::cuda {
+
+namespace {
+int absent() {
+  return fail(S4J_ERR_NO_CUDA, "libshard4j was built without CUDA (nvcc was not found at build time)");
+}
+}  // namespace
+
+const char* build_targets() { return ""; }
+int device_count(int*) { return absent(); }
+int versions(int*, int*) { return absent(); }
+int device_properties(int, char*, int, int64_t*, int*, int*, int*) { return absent(); }
+int alloc(int, size_t, s4j_stream_t, void**) { return absent(); }
+int free(int, void*, s4j_stream_t) { return absent(); }
+int memcpy(void*, int, const void*, int, size_t, s4j_stream_t) { return absent(); }
+int stream_create(int, s4j_stream_t*) { return absent(); }
+int stream_destroy(int, s4j_stream_t) { return absent(); }
+int stream_query(int, s4j_stream_t) { return absent(); }
+int stream_wait_event(int, s4j_stream_t, s4j_event_t) { return absent(); }
+int event_create(int, int, s4j_event_t*) { return absent(); }
+int event_destroy(int, s4j_event_t) { return absent(); }
+int event_record(int, s4j_event_t, s4j_stream_t) { return absent(); }
+int event_query(int, s4j_event_t) { return absent(); }
+int event_elapsed_ms(int, s4j_event_t, s4j_event_t, float*) { return absent(); }
+int copy_strided(int, s4j_stream_t, const StridedLayout&, void*, int, const void*, int) { return absent(); }
+int fill(int, s4j_stream_t, const StridedLayout&, void*, int, double, int64_t) { return absent(); }
+
+}  // namespace s4j::cuda

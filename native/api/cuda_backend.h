@@ -1,0 +1,41 @@
+// What the ABI asks of CUDA. Implemented by native/cuda/ when nvcc built it, and by
+// cuda_absent.cpp otherwise (every call then answers S4J_ERR_NO_CUDA with the reason).
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../common/layout.h"
+#include "shard4j.h"
+
+namespace s4j::cuda {
+
+// "" when built without CUDA, else the targets the library embeds.
+const char* build_targets();
+
+int device_count(int* count);
+int versions(int* driver_version, int* runtime_version);
+int device_properties(int device, char* name, int name_capacity, int64_t* total_memory, int* major,
+                      int* minor, int* multiprocessors);
+
+int alloc(int device, size_t bytes, s4j_stream_t stream, void** out);
+int free(int device, void* ptr, s4j_stream_t stream);
+int memcpy(void* dst, int dst_device, const void* src, int src_device, size_t bytes,
+           s4j_stream_t stream);
+
+int stream_create(int device, s4j_stream_t* out);
+int stream_destroy(int device, s4j_stream_t stream);
+int stream_query(int device, s4j_stream_t stream);
+int stream_wait_event(int device, s4j_stream_t stream, s4j_event_t event);
+int event_create(int device, int enable_timing, s4j_event_t* out);
+int event_destroy(int device, s4j_event_t event);
+int event_record(int device, s4j_event_t event, s4j_stream_t stream);
+int event_query(int device, s4j_event_t event);
+int event_elapsed_ms(int device, s4j_event_t start, s4j_event_t end, float* ms);
+
+int copy_strided(int device, s4j_stream_t stream, const StridedLayout& layout, void* dst,
+                 int dst_dtype, const void* src, int src_dtype);
+int fill(int device, s4j_stream_t stream, const StridedLayout& layout, void* dst, int dtype,
+         double float_value, int64_t int_value);
+
+}  // namespace s4j::cuda

@@ -1,0 +1,61 @@
+// Memory entry points: host memory here, device memory through the CUDA backend.
+#include <stdlib.h>
+#include <string.h>
+
+#include "cuda_backend.h"
+#include "status.h"
+
+namespace {
+bool power_of_two(size_t x) { return x != 0 && (x & (x - 1)) == 0; }
+}  // namespace
+
+extern "C" {
+
+int s4j_host_alloc(size_t bytes, size_t alignment, void** out) {
+  S4J_REQUIRE(out != nullptr, "s4j_host_alloc: out is null");
+  S4J_REQUIRE(power_of_two(alignment) && alignment >= sizeof(void*),
+              "s4j_host_alloc: alignment %zu is not a power of two >= %zu", alignment, sizeof(void*));
+  *out = nullptr;
+  // aligned_alloc wants a multiple of the alignment, and a zero-byte tensor still gets an address.
+  size_t rounded = bytes == 0 ? alignment : (bytes + alignment - 1) / alignment * alignment;
+  S4J_REQUIRE(rounded >= bytes, "s4j_host_alloc: %zu bytes overflow", bytes);
+  void* p = aligned_alloc(alignment, rounded);
+  if (p == nullptr) {
+    return s4j::fail(S4J_ERR_OUT_OF_MEMORY, "host allocation of %zu bytes failed", bytes);
+  }
+  *out = p;
+  return S4J_OK;
+}
+
+int s4j_host_free(void* ptr) {
+  ::free(ptr);
+  return S4J_OK;
+}
+
+int s4j_device_alloc(int device, size_t bytes, s4j_stream_t stream, void** out) {
+  S4J_REQUIRE(out != nullptr, "s4j_device_alloc: out is null");
+  S4J_REQUIRE(device >= 0, "s4j_device_alloc: device %d is not a CUDA device", device);
+  *out = nullptr;
+  return s4j::cuda::alloc(device, bytes, stream, out);
+}
+
+int s4j_device_free(int device, void* ptr, s4j_stream_t stream) {
+  S4J_REQUIRE(device >= 0, "s4j_device_free: device %d is not a CUDA device", device);
+  if (ptr == nullptr) return S4J_OK;
+  return s4j::cuda::free(device, ptr, stream);
+}
+
+int s4j_memcpy(void* dst, int dst_device, const void* src, int src_device, size_t bytes,
+               s4j_stream_t stream) {
+  S4J_REQUIRE(dst_device >= S4J_HOST && src_device >= S4J_HOST,
+              "s4j_memcpy: bad device (dst %d, src %d)", dst_device, src_device);
+  if (bytes == 0) return S4J_OK;
+  S4J_REQUIRE(dst != nullptr && src != nullptr, "s4j_memcpy: null pointer (dst %p, src %p)", dst, src);
+  if (dst_device == S4J_HOST && src_device == S4J_HOST) {
+    memmove(dst, src, bytes);
+    return S4J_OK;
+  }
+  return s4j::cuda::memcpy(dst, dst_device, src, src_device, bytes, stream);
+}
+
+}  // extern "C"

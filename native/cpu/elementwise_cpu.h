@@ -1,0 +1,71 @@
+// Host implementations of the element kernels: strided copy with conversion, and fill.
+#pragma once
+
+#include <string.h>
+
+#include <type_traits>
+
+#include "../common/elements.h"
+#include "../common/layout.h"
+
+namespace s4j::cpu {
+
+// Calls row(dst_offset, src_offset) for the start of every innermost row of the layout;
+// the row has l.sizes[l.ndim - 1] elements at strides l.dst_strides/l.src_strides[l.ndim - 1].
+template <class Row>
+void for_each_row(const StridedLayout& l, Row&& row) {
+  const int inner = l.ndim - 1;
+  int64_t rows = 1;
+  for (int d = 0; d < inner; d++) rows *= l.sizes[d];
+  int64_t index[S4J_MAX_DIMS] = {0};
+  int64_t dst_offset = 0, src_offset = 0;
+  for (int64_t r = 0; r < rows; r++) {
+    row(dst_offset, src_offset);
+    // Advance the odometer over the outer dimensions, innermost outer dimension first.
+    for (int d = inner - 1; d >= 0; d--) {
+      dst_offset += l.dst_strides[d];
+      src_offset += l.src_strides[d];
+      if (++index[d] < l.sizes[d]) break;
+      dst_offset -= l.dst_strides[d] * l.sizes[d];
+      src_offset -= l.src_strides[d] * l.sizes[d];
+      index[d] = 0;
+    }
+  }
+}
+
+template <class D, class S>
+void copy_strided(const StridedLayout& l, D* dst, const S* src) {
+  if (l.contiguous()) {
+    const int64_t n = l.numel();
+    if constexpr (std::is_same<D, S>::value) {
+      memcpy(dst, src, (size_t)n * sizeof(D));
+    } else {
+      for (int64_t i = 0; i < n; i++) dst[i] = convert<D>(src[i]);
+    }
+    return;
+  }
+  const int inner = l.ndim - 1;
+  const int64_t n = l.sizes[inner], ds = l.dst_strides[inner], ss = l.src_strides[inner];
+  for_each_row(l, [&](int64_t dst_offset, int64_t src_offset) {
+    D* d = dst + dst_offset;
+    const S* s = src + src_offset;
+    for (int64_t i = 0; i < n; i++) d[i * ds] = convert<D>(s[i * ss]);
+  });
+}
+
+template <class T>
+void fill(const StridedLayout& l, T* dst, T value) {
+  if (l.contiguous()) {
+    const int64_t n = l.numel();
+    for (int64_t i = 0; i < n; i++) dst[i] = value;
+    return;
+  }
+  const int inner = l.ndim - 1;
+  const int64_t n = l.sizes[inner], ds = l.dst_strides[inner];
+  for_each_row(l, [&](int64_t dst_offset, int64_t) {
+    T* d = dst + dst_offset;
+    for (int64_t i = 0; i < n; i++) d[i * ds] = value;
+  });
+}
+
+}  // namespace s4j::cpu

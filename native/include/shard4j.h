@@ -1,0 +1,124 @@
+/*
+ * shard4j.h - the whole native ABI of libshard4j.
+ *
+ * Plain C: opaque handles, every function returns an int status (S4J_OK on success), and the
+ * message of the last failure on the calling thread can be read with s4j_last_error().
+ * Pointers to memory are passed as addresses; device numbers are CUDA ordinals, and
+ * S4J_HOST (-1) stands for host memory. A NULL stream is the device's default stream (and the
+ * only stream of the host, where work runs in order on the calling thread).
+ *
+ * Nothing here exits or aborts the process: bad arguments are reported as
+ * S4J_ERR_INVALID_ARGUMENT before any memory is touched.
+ */
+#ifndef SHARD4J_H
+#define SHARD4J_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32)
+#define S4J_API __declspec(dllexport)
+#else
+#define S4J_API __attribute__((visibility("default")))
+#endif
+
+/* Status codes. */
+#define S4J_OK 0
+#define S4J_ERR_INVALID_ARGUMENT 1
+#define S4J_ERR_OUT_OF_MEMORY 2
+#define S4J_ERR_CUDA 3
+#define S4J_ERR_NO_CUDA 4 /* built without CUDA, or no usable driver or device */
+#define S4J_NOT_READY 5   /* a query found work still pending: not a failure */
+#define S4J_ERR_INTERNAL 6
+
+/* The host, where a device number is expected. */
+#define S4J_HOST (-1)
+
+/* Element types; the codes are those of ncclDataType_t. */
+#define S4J_I8 0
+#define S4J_U8 1
+#define S4J_I32 2
+#define S4J_I64 4
+#define S4J_F16 6
+#define S4J_F32 7
+#define S4J_F64 8
+#define S4J_BF16 9
+
+/* Most dimensions a strided kernel takes after adjacent dimensions were merged. */
+#define S4J_MAX_DIMS 8
+
+typedef struct s4j_stream_s* s4j_stream_t;
+typedef struct s4j_event_s* s4j_event_t;
+
+/* ---- errors and build facts ---------------------------------------------------------------- */
+
+/* The message of the last failed call on this thread ("" if none). Owned by the library. */
+S4J_API const char* s4j_last_error(void);
+/* Library version, compiler, and whether (and for which GPUs) CUDA code is built in. */
+S4J_API const char* s4j_build_info(void);
+/* Instruction-set extensions of this CPU that matter to the kernels, space separated. */
+S4J_API const char* s4j_cpu_features(void);
+
+/* ---- devices ------------------------------------------------------------------------------- */
+
+/* Number of CUDA devices. Without CUDA support or a driver: S4J_ERR_NO_CUDA, and the reason. */
+S4J_API int s4j_cuda_device_count(int* count);
+/* CUDA driver and runtime versions (1000 * major + 10 * minor; driver 0 when none). */
+S4J_API int s4j_cuda_versions(int* driver_version, int* runtime_version);
+/* Name (NUL terminated, truncated to name_capacity), memory and compute capability of a device. */
+S4J_API int s4j_cuda_device_properties(int device, char* name, int name_capacity,
+                                       int64_t* total_memory, int* major, int* minor,
+                                       int* multiprocessors);
+
+/* ---- memory -------------------------------------------------------------------------------- */
+
+/* Host memory aligned to `alignment` (a power of two >= 8); bytes may be 0. */
+S4J_API int s4j_host_alloc(size_t bytes, size_t alignment, void** out);
+S4J_API int s4j_host_free(void* ptr);
+/* Stream-ordered device memory from the device's memory pool. */
+S4J_API int s4j_device_alloc(int device, size_t bytes, s4j_stream_t stream, void** out);
+S4J_API int s4j_device_free(int device, void* ptr, s4j_stream_t stream);
+/* Copy bytes between any two of host and devices, ordered on `stream` (of a device involved). */
+S4J_API int s4j_memcpy(void* dst, int dst_device, const void* src, int src_device, size_t bytes,
+                       s4j_stream_t stream);
+
+/* ---- streams and events -------------------------------------------------------------------- */
+
+S4J_API int s4j_stream_create(int device, s4j_stream_t* out);
+S4J_API int s4j_stream_destroy(int device, s4j_stream_t stream);
+/* S4J_OK when all work on the stream is done, S4J_NOT_READY while some is pending. */
+S4J_API int s4j_stream_query(int device, s4j_stream_t stream);
+S4J_API int s4j_stream_wait_event(int device, s4j_stream_t stream, s4j_event_t event);
+S4J_API int s4j_event_create(int device, int enable_timing, s4j_event_t* out);
+S4J_API int s4j_event_destroy(int device, s4j_event_t event);
+S4J_API int s4j_event_record(int device, s4j_event_t event, s4j_stream_t stream);
+/* S4J_OK when the work before the record is done, S4J_NOT_READY otherwise. */
+S4J_API int s4j_event_query(int device, s4j_event_t event);
+S4J_API int s4j_event_elapsed_ms(int device, s4j_event_t start, s4j_event_t end, float* ms);
+
+/* ---- element kernels ----------------------------------------------------------------------- */
+
+/*
+ * dst[i] = convert(src[i]) over an ndim-dimensional index space `sizes`, reading and writing
+ * through element strides. Both tensors live on `device` (S4J_HOST or a CUDA ordinal).
+ * Conversions: fp32 -> bf16/fp16 round to nearest even (NaN becomes the canonical quiet NaN
+ * with the sign kept); float -> integer truncates toward zero and saturates (NaN -> 0);
+ * integer -> integer wraps; wider floats narrow through fp32 as PyTorch does.
+ */
+S4J_API int s4j_copy_strided(int device, s4j_stream_t stream, int ndim, const int64_t* sizes,
+                             void* dst, int dst_dtype, const int64_t* dst_strides,
+                             const void* src, int src_dtype, const int64_t* src_strides);
+/* dst[i] = value over a strided index space: integer dtypes take int_value, float dtypes take
+ * float_value converted as above. */
+S4J_API int s4j_fill(int device, s4j_stream_t stream, int ndim, const int64_t* sizes, void* dst,
+                     int dtype, const int64_t* strides, double float_value, int64_t int_value);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SHARD4J_H */
