@@ -88,8 +88,9 @@ public final class Stream implements AutoCloseable {
     if (!event.device().equals(device)) {
       throw new IllegalArgumentException("event on " + event.device() + " cannot order stream on " + device);
     }
+    long eventHandle = event.nativeHandle(); // also refuses a closed event
     if (device.isCuda()) {
-      NativeApi.streamWaitEvent(device.index(), handle, event.nativeHandle());
+      NativeApi.streamWaitEvent(device.index(), handle, eventHandle);
     }
   }
 

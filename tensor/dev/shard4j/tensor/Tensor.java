@@ -125,6 +125,9 @@ public final class Tensor implements AutoCloseable {
    * @return true when contiguous
    */
   public boolean isContiguous() {
+    if (numel() == 0) {
+      return true;
+    }
     long expected = 1;
     for (int d = shape.rank() - 1; d >= 0; d--) {
       long size = shape.dim(d);

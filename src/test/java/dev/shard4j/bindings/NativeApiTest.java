@@ -1,0 +1,115 @@
+package dev.shard4j.bindings;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+/** The native library refuses bad arguments with a status, which becomes a Java exception. */
+class NativeApiTest {
+  private static final int F32 = 7;
+
+  @Test
+  void loadsAndDescribesItself() {
+    assertTrue(NativeLibrary.isLoaded(), String.valueOf(NativeLibrary.failureReason()));
+    assertTrue(NativeApi.buildInfo().startsWith("libshard4j "), NativeApi.buildInfo());
+  }
+
+  @Test
+  void hostMemoryIsAlignedAndRoundTrips() {
+    long p = NativeApi.hostAlloc(1000, 64);
+    try {
+      assertEquals(0, p % 64);
+      float[] in = {1.5f, -2.25f, Float.NaN, 7f};
+      HostMemory.put(p, in, 0, 4);
+      float[] out = new float[4];
+      HostMemory.get(p, out, 0, 4);
+      assertArrayEquals(in, out);
+    } finally {
+      NativeApi.hostFree(p);
+    }
+  }
+
+  @Test
+  void badArgumentsNeverReachMemory() {
+    long p = NativeApi.hostAlloc(64, 64);
+    try {
+      long[] one = {1};
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> NativeApi.copyStrided(NativeApi.HOST, 0, new long[9], p, F32, new long[9], p, F32, new long[9]));
+      assertTrue(e.getMessage().contains("ndim 9 not in [0, 8]"), e.getMessage());
+      e = assertThrows(IllegalArgumentException.class,
+          () -> NativeApi.copyStrided(NativeApi.HOST, 0, new long[] {-2}, p, F32, one, p, F32, one));
+      assertTrue(e.getMessage().contains("sizes[0] = -2 is negative"), e.getMessage());
+      e = assertThrows(IllegalArgumentException.class,
+          () -> NativeApi.copyStrided(NativeApi.HOST, 0, one, p, 3, one, p, F32, one));
+      assertTrue(e.getMessage().contains("dst_dtype 3 is not a dtype"), e.getMessage());
+      e = assertThrows(IllegalArgumentException.class,
+          () -> NativeApi.copyStrided(NativeApi.HOST, 0, one, 0, F32, one, p, F32, one));
+      assertTrue(e.getMessage().contains("null pointer"), e.getMessage());
+      e = assertThrows(IllegalArgumentException.class, () -> NativeApi.fill(NativeApi.HOST, 0, one, 0, F32, one, 1, 1));
+      assertTrue(e.getMessage().contains("dst is null"), e.getMessage());
+      e = assertThrows(IllegalArgumentException.class, () -> NativeApi.hostAlloc(8, 24));
+      assertTrue(e.getMessage().contains("alignment 24"), e.getMessage());
+      e = assertThrows(IllegalArgumentException.class, () -> NativeApi.memcpy(0, NativeApi.HOST, p, NativeApi.HOST, 8, 0));
+      assertTrue(e.getMessage().contains("null pointer"), e.getMessage());
+    } finally {
+      NativeApi.hostFree(p);
+    }
+  }
+
+  @Test
+  void hugeHostAllocationsFailCleanly() {
+    OutOfMemoryException e = assertThrows(OutOfMemoryException.class,
+        () -> NativeApi.hostAlloc(1L << 62, 64));
+    assertTrue(e.getMessage().contains("host allocation"), e.getMessage());
+  }
+
+  @Test
+  void cudaCallsWithoutADeviceThrowInsteadOfCrashing() {
+    org.junit.jupiter.api.Assumptions.assumeFalse(Cuda.available(), "a CUDA device is present");
+    assertThrows(CudaUnavailableException.class, NativeApi::cudaDeviceCount);
+    assertThrows(CudaUnavailableException.class, () -> NativeApi.deviceAlloc(0, 16, 0));
+    assertThrows(CudaUnavailableException.class, () -> NativeApi.streamCreate(0));
+    assertThrows(CudaUnavailableException.class, () -> NativeApi.eventCreate(0, false));
+    assertThrows(IllegalArgumentException.class, () -> NativeApi.deviceAlloc(-3, 16, 0));
+  }
+
+  @Test
+  void probeNeverThrowsAndExplainsItself() {
+    CudaReport report = Cuda.probe();
+    assertTrue(report == Cuda.probe(), "the verdict is cached");
+    if (report.deviceCount() == 0) {
+      assertFalse(report.reason().isEmpty());
+      assertFalse(report.nccl().loaded());
+      assertTrue(report.nccl().detail().startsWith("not loaded"), report.nccl().detail());
+    } else {
+      assertEquals(report.deviceCount(), report.devices().size());
+    }
+  }
+
+  @Test
+  void settingsReadPropertiesThenEnvironmentThenDefaults() {
+    assertEquals("300", Setting.TIMEOUT.defaultValue());
+    System.setProperty(Setting.TIMEOUT.key(), "2.5");
+    try {
+      assertEquals("system property", Setting.TIMEOUT.source());
+      assertEquals(2500, Setting.TIMEOUT.asSeconds().toMillis());
+      System.setProperty(Setting.TIMEOUT.key(), "soon");
+      IllegalStateException e = assertThrows(IllegalStateException.class, Setting.TIMEOUT::asSeconds);
+      assertTrue(e.getMessage().contains("SHARD4J_TIMEOUT=soon"), e.getMessage());
+    } finally {
+      System.clearProperty(Setting.TIMEOUT.key());
+    }
+    System.setProperty(Setting.DEBUG.key(), "collectives, allocations");
+    try {
+      assertTrue(Setting.DEBUG.has("allocations"));
+      assertFalse(Setting.DEBUG.has("alloc"));
+    } finally {
+      System.clearProperty(Setting.DEBUG.key());
+    }
+  }
+}
