@@ -21,7 +21,11 @@ public final class Shape {
         throw new IllegalArgumentException(
             "shape " + Arrays.toString(dims) + ": dimension " + i + " is negative");
       }
-      n = Math.multiplyExact(n, dims[i]);
+      try {
+        n = Math.multiplyExact(n, dims[i]);
+      } catch (ArithmeticException e) {
+        throw new IllegalArgumentException("shape " + Arrays.toString(dims) + " has more than 2^63 elements");
+      }
     }
     this.dims = dims;
     this.numel = n;

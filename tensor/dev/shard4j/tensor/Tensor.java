@@ -16,7 +16,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * {@link IllegalStateException}. Every method checks its arguments before native code runs.
  * A tensor may be read from several threads; writes need the caller's ordering. Operations without
  * a {@link Stream} argument run on the device's default stream; methods that return data to Java
- * wait for it.
+ * wait for it. Device memory is freed in order on the default stream when the last tensor over it
+ * closes, so work queued on another stream must be ordered before that close (an {@link Event}).
  */
 public final class Tensor implements AutoCloseable {
   private final Storage storage;
@@ -39,7 +40,10 @@ public final class Tensor implements AutoCloseable {
 
   /** A new contiguous tensor from the allocator; its contents are undefined. */
   static Tensor allocate(Allocator allocator, DType dtype, Device device, Shape shape) {
-    long bytes = Math.multiplyExact(shape.numel(), (long) dtype.byteSize());
+    if (shape.numel() > Long.MAX_VALUE / dtype.byteSize()) {
+      throw new IllegalArgumentException("shape " + shape + " of " + dtype + " needs more than 2^63 bytes");
+    }
+    long bytes = shape.numel() * dtype.byteSize();
     String what = "tensor " + dtype + shape + " on " + device;
     Storage storage = allocator.allocate(device, bytes, what);
     return new Tensor(storage, dtype, shape, shape.contiguousStrides(), 0);

@@ -33,8 +33,10 @@ class BadInputTest {
         () -> Tensors.empty(allocator, DType.F32, Device.CPU, 3, -4));
     assertMessage(IllegalArgumentException.class, "at most 8",
         () -> Tensors.empty(allocator, DType.F32, Device.CPU, 1, 1, 1, 1, 1, 1, 1, 1, 1));
-    assertThrows(ArithmeticException.class,
+    assertMessage(IllegalArgumentException.class, "more than 2^63 elements",
         () -> Tensors.empty(allocator, DType.F32, Device.CPU, 1L << 40, 1L << 40));
+    assertMessage(IllegalArgumentException.class, "needs more than 2^63 bytes",
+        () -> Tensors.empty(allocator, DType.F64, Device.CPU, 1L << 31, 1L << 31));
     assertMessage(IllegalArgumentException.class, "needs 6 values, got 5",
         () -> Tensors.fromArray(allocator, new float[5], DType.F32, Device.CPU, 2, 3));
   }

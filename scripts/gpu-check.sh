@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Every GPU check in one go, on a machine with an NVIDIA GPU and a Java runtime but no Maven:
+# the CUDA probe (shard4j info) and the JUnit tests tagged "gpu". Logs go under $OUT (or
+# target/gpu-check); the last lines printed are the summary.
+#
+# On the GPU machine, from the project root (see shared/device/README.md):
+#   source .device/env.sh && bash scripts/gpu-check.sh
+# Here, after `mvn package`, it runs up to the point where it finds no GPU.
+set -uo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+out=${OUT:-$root/target/gpu-check}
+mkdir -p "$out"
+JAVA=${JAVA:-java}
+CP=${CP:-$root/target/classes:$root/target/test-classes:$root/target/lib/*}
+
+# Expand "dir/*" entries: JUnit's launcher takes a class path but not Java's wildcards.
+classpath=""
+IFS=: read -r -a entries <<< "$CP"
+for entry in "${entries[@]}"; do
+  if [[ "$entry" == */\* ]]; then
+    for jar in "${entry%\*}"*.jar; do [ -e "$jar" ] && classpath="$classpath:$jar"; done
+  else
+    classpath="$classpath:$entry"
+  fi
+done
+classpath=${classpath#:}
+java_opts=(--enable-native-access=ALL-UNNAMED -Dorg.bytedeco.javacpp.cachedir=/tmp/shard4j-javacpp)
+
+echo "== shard4j info" | tee "$out/info.log"
+"$JAVA" "${java_opts[@]}" -cp "$classpath" dev.shard4j.collectives.cli.Shard4jCommand info 2>&1 | tee -a "$out/info.log"
+
+if ! nvidia-smi -L >/dev/null 2>&1; then
+  echo "gpu-check: no NVIDIA GPU here (nvidia-smi finds none): the gpu tests and GPU benchmarks were not run."
+  exit 0
+fi
+
+launcher=$(ls "$root"/.device/lib/junit-platform-console-standalone-*.jar 2>/dev/null | head -1)
+if [ -z "$launcher" ]; then
+  launcher=$(tr ':' '\n' <<< "$classpath" | grep 'junit-platform-console-standalone' | head -1)
+fi
+if [ -z "$launcher" ]; then
+  echo "gpu-check: JUnit's console launcher is missing (run shared/device/pack.sh)" >&2
+  exit 2
+fi
+
+echo "== gpu tests"
+"$JAVA" "${java_opts[@]}" -jar "$launcher" -cp "$classpath" --scan-classpath --include-tag gpu \
+  --details=tree --disable-banner --reports-dir "$out/junit" > "$out/gpu-tests.log" 2>&1
+tests_status=$?
+tail -n 25 "$out/gpu-tests.log"
+
+echo "== summary"
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
+echo "gpu tests: $([ $tests_status -eq 0 ] && echo passed || echo "FAILED (exit $tests_status)")"
+exit $tests_status
