@@ -41,13 +41,10 @@ final class Copies {
    * destination's device only when it is strided. Waits for the copy, so temporaries can go.
    */
   private static void copyAcrossDevices(Tensor dst, Tensor src) {
-    Tensor packed = src.isContiguous() && src.dtype() == dst.dtype() ? src.contiguous() : null;
+    Tensor packed = src.isContiguous() && src.dtype() == dst.dtype() ? src.contiguous()
+        : Tensor.allocateCopy(src.allocator(), dst.dtype(), src.device(), src);
     Tensor landing = null;
     try {
-      if (packed == null) {
-        packed = Tensor.allocate(src.allocator(), dst.dtype(), src.device(), src.shape());
-        packed.copyFrom(src);
-      }
       landing = dst.isContiguous() ? null
           : Tensor.allocate(dst.allocator(), dst.dtype(), dst.device(), dst.shape());
       Tensor target = landing == null ? dst : landing;
@@ -60,9 +57,7 @@ final class Copies {
       synchronize(dst.device());
       synchronize(src.device());
     } finally {
-      if (packed != null) {
-        packed.close();
-      }
+      packed.close();
       if (landing != null) {
         landing.close();
       }

@@ -30,14 +30,7 @@ final class HostTransfer {
         staged = null;
         return result;
       }
-      Tensor out = Tensor.allocate(allocator, dtype, device, s);
-      try {
-        out.copyFrom(staged);
-      } catch (RuntimeException e) {
-        out.close();
-        throw e;
-      }
-      return out;
+      return Tensor.allocateCopy(allocator, dtype, device, staged);
     } finally {
       if (staged != null) {
         staged.close();
@@ -130,13 +123,6 @@ final class HostTransfer {
     if (t.device().equals(Device.CPU) && t.dtype() == dtype && t.isContiguous()) {
       return t.contiguous();
     }
-    Tensor h = Tensor.allocate(t.allocator(), dtype, Device.CPU, t.shape());
-    try {
-      h.copyFrom(t);
-    } catch (RuntimeException e) {
-      h.close();
-      throw e;
-    }
-    return h;
+    return Tensor.allocateCopy(t.allocator(), dtype, Device.CPU, t);
   }
 }

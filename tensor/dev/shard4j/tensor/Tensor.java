@@ -376,9 +376,14 @@ public final class Tensor implements AutoCloseable {
 
   private Tensor copyAs(DType targetDtype, Device targetDevice) {
     requireOpen();
-    Tensor out = allocate(allocator(), targetDtype, targetDevice, shape);
+    return allocateCopy(allocator(), targetDtype, targetDevice, this);
+  }
+
+  /** A new contiguous tensor holding src converted to the dtype; nothing is left over on failure. */
+  static Tensor allocateCopy(Allocator allocator, DType dtype, Device device, Tensor src) {
+    Tensor out = allocate(allocator, dtype, device, src.shape);
     try {
-      out.copyFrom(this);
+      out.copyFrom(src);
     } catch (RuntimeException e) {
       out.close();
       throw e;
