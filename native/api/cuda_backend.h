@@ -5,7 +5,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../common/kernel_math.h"
 #include "../common/layout.h"
+#include "plan.h"
 #include "shard4j.h"
 
 namespace s4j::cuda {
@@ -37,5 +39,17 @@ int copy_strided(int device, s4j_stream_t stream, const StridedLayout& layout, v
                  int dst_dtype, const void* src, int src_dtype);
 int fill(int device, s4j_stream_t stream, const StridedLayout& layout, void* dst, int dtype,
          double float_value, int64_t int_value);
+
+// Copies the plan's segments and tiles to the device (plan_release frees them).
+int plan_upload(s4j_plan_s& plan);
+int plan_release(s4j_plan_s& plan);
+int plan_run(const s4j_plan_s& plan, double scale, s4j_stream_t stream);
+int reduce(int device, s4j_stream_t stream, int n, const uint64_t* srcs, int src_dtype, void* dst,
+           int dst_dtype, int64_t count, int op, double premul, double postmul);
+int accumulate(int device, s4j_stream_t stream, void* dst, int dst_dtype, const void* src,
+               int src_dtype, int64_t count, double scale);
+int adamw(int device, s4j_stream_t stream, const AdamWScalars& s, float* param, const void* grad,
+          int grad_dtype, float* exp_avg, float* exp_avg_sq, void* param_copy, int copy_dtype,
+          int64_t count);
 
 }  // namespace s4j::cuda

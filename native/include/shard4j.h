@@ -117,6 +117,58 @@ S4J_API int s4j_copy_strided(int device, s4j_stream_t stream, int ndim, const in
 S4J_API int s4j_fill(int device, s4j_stream_t stream, int ndim, const int64_t* sizes, void* dst,
                      int dtype, const int64_t* strides, double float_value, int64_t int_value);
 
+/* ---- fused kernels of sharded training ----------------------------------------------------- */
+
+/* Reduction operators; the codes are those of ncclRedOp_t. */
+#define S4J_OP_SUM 0
+#define S4J_OP_PROD 1
+#define S4J_OP_MAX 2
+#define S4J_OP_MIN 3
+
+typedef struct s4j_plan_s* s4j_plan_t;
+
+/*
+ * A copy plan: n segments, segment i copying count[i] elements of src_dtype[i] from src[i] to
+ * dst[i] as dst_dtype[i] (src[i] == 0 writes zeros: padding). Dtypes are F32, F64, F16 or BF16.
+ * Built once per layout (pack, unpack and chunk-cat are such plans) and run many times; all
+ * addresses are on `device`. The plan keeps its own copy of the segments.
+ */
+S4J_API int s4j_plan_create(int device, int n, const uint64_t* src, const uint64_t* dst,
+                            const int64_t* count, const int32_t* src_dtype,
+                            const int32_t* dst_dtype, s4j_plan_t* out);
+S4J_API int s4j_plan_destroy(s4j_plan_t plan);
+/* Runs every segment in one pass: dst = convert(src * scale), the product in fp32 (fp64 when
+ * either side is F64); scale 1 is an exact conversion. */
+S4J_API int s4j_plan_run(s4j_plan_t plan, double scale, s4j_stream_t stream);
+
+/*
+ * dst[k] = postmul * op over i < n of (premul * srcs[i][k]), for k < count, combining the inputs in
+ * the order given. Float inputs accumulate in fp32 (fp64 for F64), integers in int64 (wrapping
+ * to the dtype). src and dst dtypes may differ; dst may be one of the sources. On CUDA n <= 32.
+ */
+S4J_API int s4j_reduce(int device, s4j_stream_t stream, int n, const uint64_t* srcs, int src_dtype,
+                       void* dst, int dst_dtype, int64_t count, int op, double premul,
+                       double postmul);
+
+/* dst[k] = dst[k] + scale * src[k] for float dtypes, in fp32 (fp64 when either side is F64). */
+S4J_API int s4j_accumulate(int device, s4j_stream_t stream, void* dst, int dst_dtype,
+                           const void* src, int src_dtype, int64_t count, double scale);
+
+/*
+ * One AdamW step (torch.optim.AdamW's rule) over count elements of an fp32 parameter shard with
+ * fp32 moments; grad is F32 or BF16, multiplied by grad_scale first. When param_copy is not null,
+ * the updated parameter is also written there as copy_dtype (BF16, F16 or F32) in the same pass.
+ * step counts from 1.
+ */
+S4J_API int s4j_adamw(int device, s4j_stream_t stream, float* param, const void* grad,
+                      int grad_dtype, float* exp_avg, float* exp_avg_sq, void* param_copy,
+                      int copy_dtype, int64_t count, double lr, double beta1, double beta2,
+                      double eps, double weight_decay, int64_t step, double grad_scale);
+
+/* Threads the host kernels use, the caller included (defaults to the number of cores). */
+S4J_API int s4j_cpu_set_threads(int threads);
+S4J_API int s4j_cpu_threads(void);
+
 #ifdef __cplusplus
 }
 #endif

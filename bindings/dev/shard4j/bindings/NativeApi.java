@@ -304,4 +304,136 @@ public final class NativeApi {
     return new CudaDeviceInfo(device, new String(name, 0, length, java.nio.charset.StandardCharsets.UTF_8),
         memory[0], major[0], minor[0], sms[0]);
   }
+
+  /**
+   * Creates a copy plan over raw addresses; the caller keeps the memory alive while the plan
+   * exists and destroys it with {@link #planDestroy}.
+   *
+   * @param device CUDA ordinal or {@link #HOST}
+   * @param src source addresses (0 writes zeros)
+   * @param dst destination addresses
+   * @param count elements per segment
+   * @param srcDtype source dtype codes
+   * @param dstDtype destination dtype codes
+   * @return the plan handle
+   */
+  public static long planCreate(int device, long[] src, long[] dst, long[] count, int[] srcDtype,
+      int[] dstDtype) {
+    NativeLibrary.ensureLoaded();
+    long[] out = new long[1];
+    Status.check(Shard4jNative.s4j_plan_create(device, src.length, src, dst, count, srcDtype,
+        dstDtype, out), "copy plan creation");
+    return out[0];
+  }
+
+  /**
+   * Destroys a copy plan.
+   *
+   * @param plan the handle
+   */
+  public static void planDestroy(long plan) {
+    NativeLibrary.ensureLoaded();
+    Status.check(Shard4jNative.s4j_plan_destroy(plan), "copy plan destruction");
+  }
+
+  /**
+   * Runs a copy plan: dst = convert(src * scale).
+   *
+   * @param plan the handle
+   * @param scale the factor (1: exact conversion)
+   * @param stream stream handle of the plan's device
+   */
+  public static void planRun(long plan, double scale, long stream) {
+    NativeLibrary.ensureLoaded();
+    Status.check(Shard4jNative.s4j_plan_run(plan, scale, stream), "copy plan");
+  }
+
+  /**
+   * dst = postmul * op over the inputs of (premul * input), elementwise.
+   *
+   * @param device CUDA ordinal or {@link #HOST}
+   * @param stream stream handle
+   * @param srcs input addresses
+   * @param srcDtype input dtype code
+   * @param dst output address
+   * @param dstDtype output dtype code
+   * @param count elements
+   * @param op operator code (0 sum, 1 prod, 2 max, 3 min)
+   * @param premul factor applied to each input
+   * @param postmul factor applied to the result
+   */
+  public static void reduce(int device, long stream, long[] srcs, int srcDtype, long dst, int dstDtype,
+      long count, int op, double premul, double postmul) {
+    NativeLibrary.ensureLoaded();
+    Status.check(Shard4jNative.s4j_reduce(device, stream, srcs.length, srcs, srcDtype, dst, dstDtype,
+        count, op, premul, postmul), "reduce");
+  }
+
+  /**
+   * dst += scale * src, elementwise.
+   *
+   * @param device CUDA ordinal or {@link #HOST}
+   * @param stream stream handle
+   * @param dst destination address
+   * @param dstDtype destination dtype code
+   * @param src source address
+   * @param srcDtype source dtype code
+   * @param count elements
+   * @param scale the factor
+   */
+  public static void accumulate(int device, long stream, long dst, int dstDtype, long src, int srcDtype,
+      long count, double scale) {
+    NativeLibrary.ensureLoaded();
+    Status.check(Shard4jNative.s4j_accumulate(device, stream, dst, dstDtype, src, srcDtype, count, scale),
+        "accumulate");
+  }
+
+  /**
+   * One AdamW step over raw addresses (see shard4j.h).
+   *
+   * @param device CUDA ordinal or {@link #HOST}
+   * @param stream stream handle
+   * @param param fp32 parameters
+   * @param grad gradients
+   * @param gradDtype gradient dtype code
+   * @param expAvg fp32 first moments
+   * @param expAvgSq fp32 second moments
+   * @param paramCopy address of the copy, or 0
+   * @param copyDtype dtype code of the copy
+   * @param count elements
+   * @param lr learning rate
+   * @param beta1 first-moment decay
+   * @param beta2 second-moment decay
+   * @param eps denominator term
+   * @param weightDecay decoupled weight decay
+   * @param step step number from 1
+   * @param gradScale factor applied to the gradient first
+   */
+  public static void adamw(int device, long stream, long param, long grad, int gradDtype, long expAvg,
+      long expAvgSq, long paramCopy, int copyDtype, long count, double lr, double beta1, double beta2,
+      double eps, double weightDecay, long step, double gradScale) {
+    NativeLibrary.ensureLoaded();
+    Status.check(Shard4jNative.s4j_adamw(device, stream, param, grad, gradDtype, expAvg, expAvgSq,
+        paramCopy, copyDtype, count, lr, beta1, beta2, eps, weightDecay, step, gradScale), "adamw");
+  }
+
+  /**
+   * Sets how many threads the host kernels use, the caller included.
+   *
+   * @param threads 1 or more
+   */
+  public static void setCpuThreads(int threads) {
+    NativeLibrary.ensureLoaded();
+    Status.check(Shard4jNative.s4j_cpu_set_threads(threads), "cpu threads");
+  }
+
+  /**
+   * How many threads the host kernels use.
+   *
+   * @return the count, the caller included
+   */
+  public static int cpuThreads() {
+    NativeLibrary.ensureLoaded();
+    return Shard4jNative.s4j_cpu_threads();
+  }
 }

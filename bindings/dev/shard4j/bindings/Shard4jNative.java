@@ -269,4 +269,121 @@ public final class Shard4jNative {
   public static native int s4j_fill(int device, @Cast("s4j_stream_t") long stream, int ndim,
       @Cast("const int64_t*") long[] sizes, @Cast("void*") long dst, int dtype,
       @Cast("const int64_t*") long[] strides, double floatValue, @Cast("int64_t") long intValue);
+
+  /**
+   * Creates a copy plan.
+   *
+   * @param device device or S4J_HOST
+   * @param n number of segments
+   * @param src source addresses (0: zeros)
+   * @param dst destination addresses
+   * @param count elements per segment
+   * @param srcDtype source dtype codes
+   * @param dstDtype destination dtype codes
+   * @param out receives the plan handle
+   * @return status
+   */
+  public static native int s4j_plan_create(int device, int n, @Cast("const uint64_t*") long[] src,
+      @Cast("const uint64_t*") long[] dst, @Cast("const int64_t*") long[] count,
+      @Cast("const int32_t*") int[] srcDtype, @Cast("const int32_t*") int[] dstDtype,
+      @Cast("s4j_plan_t*") long[] out);
+
+  /**
+   * Destroys a copy plan.
+   *
+   * @param plan handle
+   * @return status
+   */
+  public static native int s4j_plan_destroy(@Cast("s4j_plan_t") long plan);
+
+  /**
+   * Runs a copy plan.
+   *
+   * @param plan handle
+   * @param scale multiplier (1: exact conversion)
+   * @param stream stream handle
+   * @return status
+   */
+  public static native int s4j_plan_run(@Cast("s4j_plan_t") long plan, double scale,
+      @Cast("s4j_stream_t") long stream);
+
+  /**
+   * Reduces n buffers into one.
+   *
+   * @param device device or S4J_HOST
+   * @param stream stream handle
+   * @param n number of inputs
+   * @param srcs input addresses
+   * @param srcDtype input dtype code
+   * @param dst output address
+   * @param dstDtype output dtype code
+   * @param count elements
+   * @param op S4J_OP_ code
+   * @param premul factor applied to each input
+   * @param postmul factor applied to the result
+   * @return status
+   */
+  public static native int s4j_reduce(int device, @Cast("s4j_stream_t") long stream, int n,
+      @Cast("const uint64_t*") long[] srcs, int srcDtype, @Cast("void*") long dst, int dstDtype,
+      @Cast("int64_t") long count, int op, double premul, double postmul);
+
+  /**
+   * dst += scale * src.
+   *
+   * @param device device or S4J_HOST
+   * @param stream stream handle
+   * @param dst destination address
+   * @param dstDtype destination dtype code
+   * @param src source address
+   * @param srcDtype source dtype code
+   * @param count elements
+   * @param scale factor
+   * @return status
+   */
+  public static native int s4j_accumulate(int device, @Cast("s4j_stream_t") long stream,
+      @Cast("void*") long dst, int dstDtype, @Cast("const void*") long src, int srcDtype,
+      @Cast("int64_t") long count, double scale);
+
+  /**
+   * One AdamW step.
+   *
+   * @param device device or S4J_HOST
+   * @param stream stream handle
+   * @param param fp32 parameters
+   * @param grad gradients
+   * @param gradDtype F32 or BF16 code
+   * @param expAvg fp32 first moments
+   * @param expAvgSq fp32 second moments
+   * @param paramCopy copy of the updated parameters, or 0
+   * @param copyDtype dtype code of the copy
+   * @param count elements
+   * @param lr learning rate
+   * @param beta1 first-moment decay
+   * @param beta2 second-moment decay
+   * @param eps denominator term
+   * @param weightDecay decoupled weight decay
+   * @param step step number from 1
+   * @param gradScale factor applied to the gradient first
+   * @return status
+   */
+  public static native int s4j_adamw(int device, @Cast("s4j_stream_t") long stream,
+      @Cast("float*") long param, @Cast("const void*") long grad, int gradDtype,
+      @Cast("float*") long expAvg, @Cast("float*") long expAvgSq, @Cast("void*") long paramCopy,
+      int copyDtype, @Cast("int64_t") long count, double lr, double beta1, double beta2, double eps,
+      double weightDecay, @Cast("int64_t") long step, double gradScale);
+
+  /**
+   * Sets the host kernels' thread count.
+   *
+   * @param threads 1 or more
+   * @return status
+   */
+  public static native int s4j_cpu_set_threads(int threads);
+
+  /**
+   * The host kernels' thread count.
+   *
+   * @return threads, the caller included
+   */
+  public static native int s4j_cpu_threads();
 }

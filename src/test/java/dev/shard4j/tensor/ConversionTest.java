@@ -1,5 +1,7 @@
 package dev.shard4j.tensor;
 
+import dev.shard4j.testing.HalfReference;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

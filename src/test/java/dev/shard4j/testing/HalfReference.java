@@ -1,4 +1,4 @@
-package dev.shard4j.tensor;
+package dev.shard4j.testing;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -8,14 +8,16 @@ import java.util.Map;
  * from the format's definition, and rounding picks the nearest representable value by exact
  * double arithmetic, ties to the even bit pattern.
  */
-final class HalfReference {
-  final int exponentBits;
-  final int mantissaBits;
+public final class HalfReference {
+  private final int exponentBits;
+  private final int mantissaBits;
   private final int bias;
   private final Map<Double, Integer> bitsOfPositive = new HashMap<>();
 
-  static final HalfReference FP16 = new HalfReference(5, 10);
-  static final HalfReference BF16 = new HalfReference(8, 7);
+  /** IEEE half. */
+  public static final HalfReference FP16 = new HalfReference(5, 10);
+  /** bfloat16. */
+  public static final HalfReference BF16 = new HalfReference(8, 7);
 
   private HalfReference(int exponentBits, int mantissaBits) {
     this.exponentBits = exponentBits;
@@ -30,7 +32,7 @@ final class HalfReference {
   }
 
   /** The value of a bit pattern, from the format's definition. */
-  double toDouble(int bits) {
+  public double toDouble(int bits) {
     int sign = (bits >> 15) & 1;
     int exponent = (bits >> mantissaBits) & ((1 << exponentBits) - 1);
     int mantissa = bits & ((1 << mantissaBits) - 1);
@@ -46,7 +48,7 @@ final class HalfReference {
   }
 
   /** Rounds a float to the nearest pattern, ties to even; NaN gives -1 (compare as NaN). */
-  int fromFloat(float f) {
+  public int fromFloat(float f) {
     if (Float.isNaN(f)) {
       return -1;
     }
@@ -66,5 +68,11 @@ final class HalfReference {
       throw new AssertionError("no pattern for " + rounded);
     }
     return sign | bits;
+  }
+
+  /** The value a float takes after rounding to this format. */
+  public double round(float f) {
+    int bits = fromFloat(f);
+    return bits < 0 ? Double.NaN : toDouble(bits);
   }
 }

@@ -1,0 +1,39 @@
+// A copy plan: the segments of one multi-tensor layout, split into tiles that the CPU threads
+// or CUDA blocks take one at a time (the block-to-segment map).
+#pragma once
+
+#include <stdint.h>
+
+#include <vector>
+
+#include "shard4j.h"
+
+namespace s4j {
+
+struct Segment {
+  uint64_t src;  // 0: write zeros
+  uint64_t dst;
+  int64_t count;
+  int32_t src_dtype;
+  int32_t dst_dtype;
+};
+
+struct Tile {
+  int32_t segment;
+  int64_t begin;  // first element of the segment in this tile
+  int64_t count;
+};
+
+// Elements per tile: large enough to amortise the dispatch, small enough to balance threads.
+constexpr int64_t kTileElements = 1 << 15;
+
+}  // namespace s4j
+
+struct s4j_plan_s {
+  int device;
+  std::vector<s4j::Segment> segments;
+  std::vector<s4j::Tile> tiles;
+  // Device copies of segments and tiles (CUDA plans only).
+  void* device_segments = nullptr;
+  void* device_tiles = nullptr;
+};
