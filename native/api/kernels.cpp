@@ -1,4 +1,6 @@
 // Fused kernel entry points: validate, then run on the host or hand to CUDA.
+#include <math.h>
+
 #include <new>
 
 #include "../common/dispatch.h"
@@ -8,6 +10,22 @@
 #include "status.h"
 
 namespace {
+
+s4j::AdamWScalars adamw_scalars(double lr, double beta1, double beta2, double eps, double weight_decay,
+                                int64_t step, double grad_scale) {
+  s4j::AdamWScalars s;
+  s.lr = (float)lr;
+  s.beta1 = (float)beta1;
+  s.beta2 = (float)beta2;
+  s.one_minus_beta1 = (float)(1.0 - beta1);
+  s.one_minus_beta2 = (float)(1.0 - beta2);
+  s.eps = (float)eps;
+  s.decay = (float)(1.0 - lr * weight_decay);
+  s.step_size = (float)(lr / (1.0 - pow(beta1, (double)step)));
+  s.inv_sqrt_bc2 = (float)(1.0 / sqrt(1.0 - pow(beta2, (double)step)));
+  s.grad_scale = (float)grad_scale;
+  return s;
+}
 
 bool float_dtype(int dtype) {
   return dtype == S4J_F32 || dtype == S4J_F64 || dtype == S4J_F16 || dtype == S4J_BF16;
@@ -118,7 +136,7 @@ int s4j_adamw(int device, s4j_stream_t stream, float* param, const void* grad, i
   S4J_REQUIRE(device >= S4J_HOST, "s4j_adamw: device %d", device);
   if (count == 0) return S4J_OK;
   S4J_REQUIRE(param && grad && exp_avg && exp_avg_sq, "s4j_adamw: null pointer");
-  auto scalars = s4j::AdamWScalars::make(lr, beta1, beta2, eps, weight_decay, step, grad_scale);
+  auto scalars = adamw_scalars(lr, beta1, beta2, eps, weight_decay, step, grad_scale);
   if (device != S4J_HOST) {
     return s4j::cuda::adamw(device, stream, scalars, param, grad, grad_dtype, exp_avg, exp_avg_sq,
                             param_copy, copy_dtype, count);

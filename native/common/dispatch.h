@@ -13,7 +13,7 @@ struct type_tag {
   using type = T;
 };
 
-inline bool valid_dtype(int dtype) {
+static inline bool valid_dtype(int dtype) {
   switch (dtype) {
     case S4J_I8: case S4J_U8: case S4J_I32: case S4J_I64:
     case S4J_F16: case S4J_BF16: case S4J_F32: case S4J_F64:
@@ -23,7 +23,7 @@ inline bool valid_dtype(int dtype) {
   }
 }
 
-inline size_t dtype_size(int dtype) {
+static inline size_t dtype_size(int dtype) {
   switch (dtype) {
     case S4J_I8: case S4J_U8: return 1;
     case S4J_F16: case S4J_BF16: return 2;
@@ -34,7 +34,7 @@ inline size_t dtype_size(int dtype) {
 
 // Calls f(type_tag<T>{}) for the element type of `dtype`; the caller has validated dtype.
 template <class F>
-void dispatch_dtype(int dtype, F&& f) {
+static inline void dispatch_dtype(int dtype, F&& f) {
   switch (dtype) {
     case S4J_I8: f(type_tag<int8_t>{}); break;
     case S4J_U8: f(type_tag<uint8_t>{}); break;
@@ -50,7 +50,7 @@ void dispatch_dtype(int dtype, F&& f) {
 
 // The fill value in the element type: integers take int_value exactly, floats convert float_value.
 template <class T>
-inline T fill_value(double float_value, int64_t int_value) {
+static inline T fill_value(double float_value, int64_t int_value) {
   if constexpr (is_floating<T>::value) return convert<T>(float_value);
   else return (T)int_value;
 }

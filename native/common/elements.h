@@ -8,10 +8,15 @@
 #include <limits>
 #include <type_traits>
 
+// S4J_HD marks the free functions of the element math. On the host they are static: each
+// translation unit keeps its own copy, so the per-instruction-set builds of cpu/loops.h can never
+// lend an AVX-512 copy to code that runs on a CPU without it. S4J_HD_METHOD marks member functions.
 #if defined(__CUDACC__)
 #define S4J_HD __host__ __device__ __forceinline__
+#define S4J_HD_METHOD __host__ __device__ __forceinline__
 #else
-#define S4J_HD inline
+#define S4J_HD static inline
+#define S4J_HD_METHOD inline
 #endif
 
 namespace s4j {

@@ -39,29 +39,13 @@ S4J_HD A combine(int op, A a, A b) {
   }
 }
 
-// The scalars of one AdamW step, computed once on the host in double precision.
+// The scalars of one AdamW step, computed once on the host in double precision (api/kernels.cpp).
 struct AdamWScalars {
   float lr, beta1, beta2, one_minus_beta1, one_minus_beta2, eps;
   float decay;              // 1 - lr * weight_decay
   float step_size;          // lr / (1 - beta1^t)
   float inv_sqrt_bc2;       // 1 / sqrt(1 - beta2^t)
   float grad_scale;
-
-  static AdamWScalars make(double lr, double beta1, double beta2, double eps, double weight_decay,
-                           int64_t step, double grad_scale) {
-    AdamWScalars s;
-    s.lr = (float)lr;
-    s.beta1 = (float)beta1;
-    s.beta2 = (float)beta2;
-    s.one_minus_beta1 = (float)(1.0 - beta1);
-    s.one_minus_beta2 = (float)(1.0 - beta2);
-    s.eps = (float)eps;
-    s.decay = (float)(1.0 - lr * weight_decay);
-    s.step_size = (float)(lr / (1.0 - pow(beta1, (double)step)));
-    s.inv_sqrt_bc2 = (float)(1.0 / sqrt(1.0 - pow(beta2, (double)step)));
-    s.grad_scale = (float)grad_scale;
-    return s;
-  }
 };
 
 // One element of AdamW (REFERENCE.md): p *= 1 - lr*wd; m, v updated; p -= step * m / (sqrt(v)/sqrt(bc2) + eps).

@@ -15,13 +15,13 @@ struct StridedLayout {
   int64_t dst_strides[S4J_MAX_DIMS];
   int64_t src_strides[S4J_MAX_DIMS];
 
-  S4J_HD int64_t numel() const {
+  S4J_HD_METHOD int64_t numel() const {
     int64_t n = 1;
     for (int d = 0; d < ndim; d++) n *= sizes[d];
     return n;
   }
 
-  S4J_HD bool contiguous() const {
+  S4J_HD_METHOD bool contiguous() const {
     return ndim == 0 || (ndim == 1 && dst_strides[0] == 1 && src_strides[0] == 1);
   }
 

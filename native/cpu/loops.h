@@ -1,0 +1,179 @@
+// The hot loops of the host kernels. Included once by each of loops_base.cpp, loops_avx2.cpp and
+// loops_avx512.cpp, which compile it for their instruction set; kernels_cpu.cpp picks the best
+// table for the CPU at run time. Everything here has internal linkage (static functions in an
+// anonymous namespace) except the one table this file defines, so no code compiled for a wider
+// instruction set can be shared with another translation unit.
+#include <string.h>
+
+#include "../common/dispatch.h"
+#include "../common/kernel_math.h"
+#include "loops_table.h"
+
+#ifndef S4J_CPU_ISA
+#error "define S4J_CPU_ISA before including loops.h"
+#endif
+
+namespace s4j::cpu {
+namespace {
+
+template <class D, class S, bool Scaled>
+void convert_loop(D* __restrict dst, const S* __restrict src, int64_t n, compute_t<D, S> scale) {
+  if constexpr (std::is_same<D, S>::value && !Scaled) {
+    memcpy(dst, src, (size_t)n * sizeof(D));
+  } else {
+    for (int64_t i = 0; i < n; i++) dst[i] = scaled_convert<D, S, Scaled>(src[i], scale);
+  }
+}
+
+void convert_any(int dst_dtype, int src_dtype, void* dst, const void* src, int64_t n, double scale) {
+  dispatch_dtype(dst_dtype, [&](auto d) {
+    using D = typename decltype(d)::type;
+    if (src == nullptr) {
+      memset(dst, 0, (size_t)n * sizeof(D));  // +0.0 is all zero bits in every float type
+      return;
+    }
+    dispatch_dtype(src_dtype, [&](auto s) {
+      using S = typename decltype(s)::type;
+      using C = compute_t<D, S>;
+      if (scale == 1.0) convert_loop<D, S, false>(static_cast<D*>(dst), static_cast<const S*>(src), n, C(1));
+      else convert_loop<D, S, true>(static_cast<D*>(dst), static_cast<const S*>(src), n, (C)scale);
+    });
+  });
+}
+
+// A plain sum of N inputs in one pass, each output element written once (the common case).
+template <int N, class D, class S>
+void sum_loop(const void* const* srcs, D* __restrict dst, int64_t begin, int64_t end, double postmul) {
+  using A = accumulate_t<S>;
+  const S* __restrict in[N];
+  for (int i = 0; i < N; i++) in[i] = static_cast<const S*>(srcs[i]);
+  const bool post = postmul != 1.0;
+  const A post_a = (A)postmul;
+  for (int64_t k = begin; k < end; k++) {
+    A acc = convert<A>(in[0][k]);
+    for (int i = 1; i < N; i++) acc += convert<A>(in[i][k]);
+    dst[k] = convert<D>(post ? acc * post_a : acc);
+  }
+}
+
+template <class D, class S>
+bool sum_direct(int n, const void* const* srcs, D* dst, int64_t begin, int64_t end, double postmul) {
+  switch (n) {
+    case 2: sum_loop<2, D, S>(srcs, dst, begin, end, postmul); return true;
+    case 3: sum_loop<3, D, S>(srcs, dst, begin, end, postmul); return true;
+    case 4: sum_loop<4, D, S>(srcs, dst, begin, end, postmul); return true;
+    case 8: sum_loop<8, D, S>(srcs, dst, begin, end, postmul); return true;
+    default: return false;
+  }
+}
+
+template <class D, class S>
+void reduce_loop(int n, const void* const* srcs, D* dst, int64_t begin, int64_t end, int op, double premul,
+                 double postmul) {
+  using A = accumulate_t<S>;
+  const bool pre = premul != 1.0, post = postmul != 1.0;
+  if (op == S4J_OP_SUM && !pre && sum_direct<D, S>(n, srcs, dst, begin, end, postmul)) return;
+  const A pre_a = (A)premul, post_a = (A)postmul;
+  // Blocks of a few thousand elements keep the accumulator in L1 while every input streams by.
+  constexpr int64_t kBlock = 2048;
+  A acc[kBlock];
+  for (int64_t b = begin; b < end; b += kBlock) {
+    const int64_t m = end - b < kBlock ? end - b : kBlock;
+    const S* __restrict s0 = static_cast<const S*>(srcs[0]) + b;
+    for (int64_t k = 0; k < m; k++) {
+      A x = convert<A>(s0[k]);
+      acc[k] = pre ? x * pre_a : x;
+    }
+    for (int i = 1; i < n; i++) {
+      const S* __restrict si = static_cast<const S*>(srcs[i]) + b;
+      if (op == S4J_OP_SUM && !pre) {
+        for (int64_t k = 0; k < m; k++) acc[k] += convert<A>(si[k]);
+      } else {
+        for (int64_t k = 0; k < m; k++) {
+          A x = convert<A>(si[k]);
+          acc[k] = combine<A>(op, acc[k], pre ? x * pre_a : x);
+        }
+      }
+    }
+    D* __restrict d = dst + b;
+    for (int64_t k = 0; k < m; k++) d[k] = convert<D>(post ? acc[k] * post_a : acc[k]);
+  }
+}
+
+void reduce_any(int n, const void* const* srcs, int src_dtype, void* dst, int dst_dtype, int64_t begin, int64_t end,
+            int op, double premul, double postmul) {
+  dispatch_dtype(dst_dtype, [&](auto d) {
+    using D = typename decltype(d)::type;
+    dispatch_dtype(src_dtype, [&](auto s) {
+      using S = typename decltype(s)::type;
+      reduce_loop<D, S>(n, srcs, static_cast<D*>(dst), begin, end, op, premul, postmul);
+    });
+  });
+}
+
+template <class D, class S>
+void accumulate_loop(D* __restrict dst, const S* __restrict src, int64_t n, compute_t<D, S> c) {
+  using C = compute_t<D, S>;
+  for (int64_t k = 0; k < n; k++) dst[k] = convert<D>(convert<C>(dst[k]) + c * convert<C>(src[k]));
+}
+
+void accumulate_any(void* dst, int dst_dtype, const void* src, int src_dtype, int64_t begin, int64_t end,
+                double scale) {
+  dispatch_dtype(dst_dtype, [&](auto d) {
+    using D = typename decltype(d)::type;
+    dispatch_dtype(src_dtype, [&](auto s) {
+      using S = typename decltype(s)::type;
+      if constexpr (is_floating<D>::value && is_floating<S>::value) {
+        accumulate_loop<D, S>(static_cast<D*>(dst) + begin, static_cast<const S*>(src) + begin, end - begin,
+                              (compute_t<D, S>)scale);
+      }
+    });
+  });
+}
+
+// P = void: no copy of the updated parameters.
+template <class G, class P>
+void adamw_loop(const AdamWScalars& s, float* __restrict param, const G* __restrict grad,
+                float* __restrict exp_avg, float* __restrict exp_avg_sq, P* __restrict copy, int64_t n) {
+  for (int64_t k = 0; k < n; k++) {
+    float p = param[k], m = exp_avg[k], v = exp_avg_sq[k];
+    adamw_element(s, convert<float>(grad[k]), p, m, v);
+    param[k] = p;
+    exp_avg[k] = m;
+    exp_avg_sq[k] = v;
+    if constexpr (!std::is_void<P>::value) copy[k] = convert<P>(p);
+  }
+}
+
+template <class G>
+void adamw_grad(const AdamWScalars& s, float* param, const G* grad, float* m, float* v, void* copy, int copy_dtype,
+                int64_t n) {
+  if (copy == nullptr) adamw_loop<G, void>(s, param, grad, m, v, nullptr, n);
+  else if (copy_dtype == S4J_BF16) adamw_loop<G, bf16>(s, param, grad, m, v, static_cast<bf16*>(copy), n);
+  else if (copy_dtype == S4J_F16) adamw_loop<G, f16>(s, param, grad, m, v, static_cast<f16*>(copy), n);
+  else adamw_loop<G, float>(s, param, grad, m, v, static_cast<float*>(copy), n);
+}
+
+void adamw_any(const AdamWScalars& s, float* param, const void* grad, int grad_dtype, float* m, float* v, void* copy,
+           int copy_dtype, int64_t begin, int64_t end) {
+  const int64_t n = end - begin;
+  void* copy_at = copy == nullptr ? nullptr
+                                  : static_cast<char*>(copy) + begin * (int64_t)dtype_size(copy_dtype);
+  if (grad_dtype == S4J_BF16) {
+    adamw_grad(s, param + begin, static_cast<const bf16*>(grad) + begin, m + begin, v + begin, copy_at, copy_dtype, n);
+  } else {
+    adamw_grad(s, param + begin, static_cast<const float*>(grad) + begin, m + begin, v + begin, copy_at, copy_dtype, n);
+  }
+}
+
+}  // namespace
+
+#define S4J_JOIN2(a, b) a##b
+#define S4J_JOIN(a, b) S4J_JOIN2(a, b)
+#define S4J_STRING2(a) #a
+#define S4J_STRING(a) S4J_STRING2(a)
+
+extern const Loops S4J_JOIN(loops_, S4J_CPU_ISA) = {convert_any, reduce_any, accumulate_any, adamw_any,
+                                              S4J_STRING(S4J_CPU_ISA)};
+
+}  // namespace s4j::cpu

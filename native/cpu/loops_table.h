@@ -1,0 +1,34 @@
+// The table of host loops, one per instruction set the library is built for.
+#pragma once
+
+#include <stdint.h>
+
+#include "../common/kernel_math.h"
+
+namespace s4j::cpu {
+
+struct Loops {
+  // dst = convert(src * scale) over n elements; src null writes zeros.
+  void (*convert)(int dst_dtype, int src_dtype, void* dst, const void* src, int64_t n, double scale);
+  // dst[k] = postmul * op_i(premul * srcs[i][k]) for k in [begin, end).
+  void (*reduce)(int n, const void* const* srcs, int src_dtype, void* dst, int dst_dtype, int64_t begin,
+                 int64_t end, int op, double premul, double postmul);
+  // dst[k] += scale * src[k] for k in [begin, end).
+  void (*accumulate)(void* dst, int dst_dtype, const void* src, int src_dtype, int64_t begin, int64_t end,
+                     double scale);
+  // One AdamW step over [begin, end).
+  void (*adamw)(const AdamWScalars& s, float* param, const void* grad, int grad_dtype, float* exp_avg,
+                float* exp_avg_sq, void* copy, int copy_dtype, int64_t begin, int64_t end);
+  const char* isa;
+};
+
+extern const Loops loops_base;
+#if defined(SHARD4J_X86_VARIANTS)
+extern const Loops loops_avx2;
+extern const Loops loops_avx512;
+#endif
+
+// The widest table this CPU runs.
+const Loops& loops();
+
+}  // namespace s4j::cpu
