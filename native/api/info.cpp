@@ -4,7 +4,6 @@
 
 #include <string>
 
-#include "../cpu/kernels_cpu.h"
 #include "cuda_backend.h"
 #include "shard4j.h"
 
@@ -46,7 +45,6 @@ extern "C" const char* s4j_cpu_features(void) {
 #elif defined(__aarch64__)
     s = "aarch64";
 #endif
-    s += std::string(" (kernels built for: ") + s4j::cpu::isa() + ")";
     return s;
   }();
   return features.c_str();

@@ -153,4 +153,12 @@ int s4j_cpu_set_threads(int threads) {
 
 int s4j_cpu_threads(void) { return s4j::cpu::thread_count(); }
 
+int s4j_cpu_use_isa(const char* isa) {
+  S4J_REQUIRE(s4j::cpu::use_isa(isa), "s4j_cpu_use_isa: '%s' is not built in or not supported by this CPU",
+              isa == nullptr ? "(null)" : isa);
+  return S4J_OK;
+}
+
+const char* s4j_cpu_isa(void) { return s4j::cpu::isa(); }
+
 }  // extern "C"

@@ -1,5 +1,7 @@
 #include "kernels_cpu.h"
 
+#include <atomic>
+#include <string>
 #include <vector>
 
 #include "../common/dispatch.h"
@@ -12,7 +14,9 @@ namespace {
 constexpr int64_t kGrain = 1 << 16;  // elements below which one thread does the whole job
 }  // namespace
 
-const Loops& loops() {
+namespace {
+
+const Loops* widest() {
   static const Loops* best = [] {
 #if defined(SHARD4J_X86_VARIANTS)
     __builtin_cpu_init();
@@ -26,7 +30,42 @@ const Loops& loops() {
 #endif
     return &loops_base;
   }();
-  return *best;
+  return best;
+}
+
+std::atomic<const Loops*> chosen{nullptr};
+
+}  // namespace
+
+const Loops& loops() {
+  const Loops* l = chosen.load(std::memory_order_acquire);
+  return l != nullptr ? *l : *widest();
+}
+
+bool use_isa(const char* name) {
+  std::string wanted = name == nullptr ? "" : name;
+  if (wanted.empty() || wanted == "auto") {
+    chosen.store(nullptr, std::memory_order_release);
+    return true;
+  }
+  const Loops* candidates[] = {
+      &loops_base,
+#if defined(SHARD4J_X86_VARIANTS)
+      &loops_avx2, &loops_avx512,
+#endif
+  };
+  for (const Loops* l : candidates) {
+    if (wanted != l->isa) continue;
+    bool runs = l == &loops_base || l == widest();
+#if defined(SHARD4J_X86_VARIANTS)
+    runs = runs || (l == &loops_avx2 && widest() == &loops_avx512);  // AVX-512 CPUs run AVX2 too
+#endif
+    if (runs) {
+      chosen.store(l, std::memory_order_release);
+      return true;
+    }
+  }
+  return false;
 }
 
 void plan_run(const s4j_plan_s& plan, double scale) {

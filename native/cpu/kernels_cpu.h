@@ -15,7 +15,11 @@ void accumulate(void* dst, int dst_dtype, const void* src, int src_dtype, int64_
 void adamw(const AdamWScalars& s, float* param, const void* grad, int grad_dtype, float* exp_avg,
            float* exp_avg_sq, void* param_copy, int copy_dtype, int64_t count);
 
-// The instruction set of the loops chosen for this CPU: base, avx2 or avx512.
+// The instruction set of the loops in use: base, avx2 or avx512.
 const char* isa();
+
+// Uses the loops of one instruction set ("auto": the widest this CPU runs); false when this
+// library or CPU lacks it.
+bool use_isa(const char* name);
 
 }  // namespace s4j::cpu

@@ -168,6 +168,10 @@ S4J_API int s4j_adamw(int device, s4j_stream_t stream, float* param, const void*
 /* Threads the host kernels use, the caller included (defaults to the number of cores). */
 S4J_API int s4j_cpu_set_threads(int threads);
 S4J_API int s4j_cpu_threads(void);
+/* Which build of the host loops runs: "base", "avx2", "avx512", or "auto" (the widest this CPU
+ * supports, the default). For tests and benchmarks; every build computes the same bits. */
+S4J_API int s4j_cpu_use_isa(const char* isa);
+S4J_API const char* s4j_cpu_isa(void);
 
 #ifdef __cplusplus
 }

@@ -436,4 +436,25 @@ public final class NativeApi {
     NativeLibrary.ensureLoaded();
     return Shard4jNative.s4j_cpu_threads();
   }
+
+  /**
+   * Selects which build of the host loops runs; every build computes the same bits.
+   *
+   * @param isa "base", "avx2", "avx512", or "auto" for the widest this CPU supports
+   * @throws IllegalArgumentException when the library or the CPU lacks it
+   */
+  public static void useCpuIsa(String isa) {
+    NativeLibrary.ensureLoaded();
+    Status.check(Shard4jNative.s4j_cpu_use_isa(isa), "cpu isa");
+  }
+
+  /**
+   * The build of the host loops in use.
+   *
+   * @return "base", "avx2" or "avx512"
+   */
+  public static String cpuIsa() {
+    NativeLibrary.ensureLoaded();
+    return Shard4jNative.s4j_cpu_isa();
+  }
 }

@@ -386,4 +386,19 @@ public final class Shard4jNative {
    * @return threads, the caller included
    */
   public static native int s4j_cpu_threads();
+
+  /**
+   * Selects the build of the host loops.
+   *
+   * @param isa "base", "avx2", "avx512" or "auto"
+   * @return status
+   */
+  public static native int s4j_cpu_use_isa(@Cast("const char*") String isa);
+
+  /**
+   * The build of the host loops in use.
+   *
+   * @return "base", "avx2" or "avx512"
+   */
+  public static native @Cast("const char*") String s4j_cpu_isa();
 }

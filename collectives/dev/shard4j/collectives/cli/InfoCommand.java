@@ -45,7 +45,8 @@ public final class InfoCommand implements Callable<Integer> {
     boolean nativeOk = NativeLibrary.isLoaded();
     if (nativeOk) {
       out.println("Native:   " + NativeApi.buildInfo());
-      out.println("CPU:      " + NativeApi.cpuFeatures());
+      out.println("CPU:      " + NativeApi.cpuFeatures() + " (host kernels: " + NativeApi.cpuIsa() + ", "
+          + NativeApi.cpuThreads() + " threads)");
     } else {
       out.println("Native:   not loaded: " + NativeLibrary.failureReason());
     }
