@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every GPU check in one go, on a machine with an NVIDIA GPU and a Java runtime but no Maven:
-# the CUDA probe (shard4j info) and the JUnit tests tagged "gpu". Logs go under $OUT (or
+# the CUDA probe (shard4j info), the JUnit tests tagged "gpu" and the kernel benchmark. Logs go under $OUT (or
 # target/gpu-check); the last lines printed are the summary.
 #
 # On the GPU machine, from the project root (see shared/device/README.md):
@@ -50,7 +50,13 @@ echo "== gpu tests"
 tests_status=$?
 tail -n 25 "$out/gpu-tests.log"
 
+echo "== kernel benchmark on cuda:0"
+"$JAVA" "${java_opts[@]}" -cp "$classpath" dev.shard4j.collectives.cli.Shard4jCommand bench kernels \
+  --device cuda:0 --elements 268435456 -n 21 --json "$out/bench-kernels-cuda.json" 2>&1 | tee "$out/bench-kernels-cuda.log"
+bench_status=${PIPESTATUS[0]}
+
 echo "== summary"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 echo "gpu tests: $([ $tests_status -eq 0 ] && echo passed || echo "FAILED (exit $tests_status)")"
-exit $tests_status
+echo "kernel benchmark: $([ $bench_status -eq 0 ] && echo "done ($out/bench-kernels-cuda.json)" || echo "FAILED (exit $bench_status)")"
+[ $tests_status -eq 0 ] && [ $bench_status -eq 0 ]

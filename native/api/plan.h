@@ -25,7 +25,7 @@ struct Tile {
 };
 
 // Elements per tile: large enough to amortise the dispatch, small enough to balance threads.
-constexpr int64_t kTileElements = 1 << 15;
+constexpr int64_t kTileElements = 1 << 16;
 
 }  // namespace s4j
 

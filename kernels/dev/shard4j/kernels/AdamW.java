@@ -20,7 +20,15 @@ import java.util.EnumSet;
  * @param weightDecay decoupled weight decay, 0 or more
  */
 public record AdamW(double lr, double beta1, double beta2, double eps, double weightDecay) {
-  /** Checks the hyperparameters. */
+  /**
+   * Checks the hyperparameters.
+   *
+   * @param lr learning rate, 0 or more
+   * @param beta1 first-moment decay in [0, 1)
+   * @param beta2 second-moment decay in [0, 1)
+   * @param eps term added to the denominator, more than 0
+   * @param weightDecay decoupled weight decay, 0 or more
+   */
   public AdamW {
     if (!(lr >= 0) || !(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1) || !(eps > 0)
         || !(weightDecay >= 0) || !Double.isFinite(lr) || !Double.isFinite(eps) || !Double.isFinite(weightDecay)) {

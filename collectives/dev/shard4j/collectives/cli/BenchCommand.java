@@ -24,8 +24,8 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--device", description = "cpu or cuda:N (default: ${DEFAULT-VALUE})", defaultValue = "cpu")
   String device;
 
-  @Option(names = "--elements", description = "Elements of the main buffers (default: ${DEFAULT-VALUE}, 64 MiB of fp32)",
-      defaultValue = "16777216")
+  @Option(names = "--elements", description = "Elements of the main buffers (default: ${DEFAULT-VALUE}, 128 MiB of fp32)",
+      defaultValue = "33554432")
   long elements;
 
   @Option(names = {"-n", "--repeats"}, description = "Timed runs per kernel; the median is reported (default: ${DEFAULT-VALUE})",
