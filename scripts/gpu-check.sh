@@ -52,7 +52,7 @@ tail -n 25 "$out/gpu-tests.log"
 
 echo "== kernel benchmark on cuda:0"
 "$JAVA" "${java_opts[@]}" -cp "$classpath" dev.shard4j.collectives.cli.Shard4jCommand bench kernels \
-  --device cuda:0 --elements 268435456 -n 21 --json "$out/bench-kernels-cuda.json" 2>&1 | tee "$out/bench-kernels-cuda.log"
+  --device cuda:0 --elements 67108864 -n 21 --json "$out/bench-kernels-cuda.json" 2>&1 | tee "$out/bench-kernels-cuda.log"
 bench_status=${PIPESTATUS[0]}
 
 echo "== summary"
