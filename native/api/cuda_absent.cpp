@@ -32,7 +32,7 @@ int fill(int, s4j_stream_t, const StridedLayout&, void*, int, double, int64_t) {
 int plan_upload(s4j_plan_s&) { return absent(); }
 int plan_release(s4j_plan_s&) { return S4J_OK; }
 int plan_run(const s4j_plan_s&, double, s4j_stream_t) { return absent(); }
-int reduce(int, s4j_stream_t, int, const uint64_t*, int, void*, int, int64_t, int, double, double) {
+int reduce(int, s4j_stream_t, int, const uint64_t*, int, int, const uint64_t*, int, int64_t, int, double, double) {
   return absent();
 }
 int accumulate(int, s4j_stream_t, void*, int, const void*, int, int64_t, double) { return absent(); }

@@ -44,8 +44,8 @@ int fill(int device, s4j_stream_t stream, const StridedLayout& layout, void* dst
 int plan_upload(s4j_plan_s& plan);
 int plan_release(s4j_plan_s& plan);
 int plan_run(const s4j_plan_s& plan, double scale, s4j_stream_t stream);
-int reduce(int device, s4j_stream_t stream, int n, const uint64_t* srcs, int src_dtype, void* dst,
-           int dst_dtype, int64_t count, int op, double premul, double postmul);
+int reduce(int device, s4j_stream_t stream, int n, const uint64_t* srcs, int src_dtype, int n_dst,
+           const uint64_t* dsts, int dst_dtype, int64_t count, int op, double premul, double postmul);
 int accumulate(int device, s4j_stream_t stream, void* dst, int dst_dtype, const void* src,
                int src_dtype, int64_t count, double scale);
 int adamw(int device, s4j_stream_t stream, const AdamWScalars& s, float* param, const void* grad,

@@ -87,8 +87,8 @@ int s4j_plan_run(s4j_plan_t plan, double scale, s4j_stream_t stream) {
   return S4J_OK;
 }
 
-int s4j_reduce(int device, s4j_stream_t stream, int n, const uint64_t* srcs, int src_dtype, void* dst,
-               int dst_dtype, int64_t count, int op, double premul, double postmul) {
+int s4j_reduce(int device, s4j_stream_t stream, int n, const uint64_t* srcs, int src_dtype, int n_dst,
+               const uint64_t* dsts, int dst_dtype, int64_t count, int op, double premul, double postmul) {
   S4J_REQUIRE(n >= 1, "s4j_reduce: n = %d, need at least one input", n);
   S4J_REQUIRE(srcs != nullptr, "s4j_reduce: srcs is null");
   S4J_REQUIRE(s4j::valid_dtype(src_dtype) && s4j::valid_dtype(dst_dtype),
@@ -97,12 +97,14 @@ int s4j_reduce(int device, s4j_stream_t stream, int n, const uint64_t* srcs, int
   S4J_REQUIRE(count >= 0, "s4j_reduce: count %lld is negative", (long long)count);
   S4J_REQUIRE(device >= S4J_HOST, "s4j_reduce: device %d", device);
   if (count == 0) return S4J_OK;
-  S4J_REQUIRE(dst != nullptr, "s4j_reduce: dst is null");
+  S4J_REQUIRE(n_dst >= 1 && dsts != nullptr, "s4j_reduce: n_dst = %d, need at least one output", n_dst);
   for (int i = 0; i < n; i++) S4J_REQUIRE(srcs[i] != 0, "s4j_reduce: srcs[%d] is null", i);
+  for (int j = 0; j < n_dst; j++) S4J_REQUIRE(dsts[j] != 0, "s4j_reduce: dsts[%d] is null", j);
   if (device != S4J_HOST) {
-    return s4j::cuda::reduce(device, stream, n, srcs, src_dtype, dst, dst_dtype, count, op, premul, postmul);
+    return s4j::cuda::reduce(device, stream, n, srcs, src_dtype, n_dst, dsts, dst_dtype, count, op, premul,
+                             postmul);
   }
-  s4j::cpu::reduce(n, srcs, src_dtype, dst, dst_dtype, count, op, premul, postmul);
+  s4j::cpu::reduce(n, srcs, src_dtype, n_dst, dsts, dst_dtype, count, op, premul, postmul);
   return S4J_OK;
 }
 

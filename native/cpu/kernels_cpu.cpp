@@ -82,13 +82,15 @@ void plan_run(const s4j_plan_s& plan, double scale) {
   });
 }
 
-void reduce(int n, const uint64_t* srcs, int src_dtype, void* dst, int dst_dtype, int64_t count, int op,
-            double premul, double postmul) {
+void reduce(int n, const uint64_t* srcs, int src_dtype, int n_dst, const uint64_t* dsts, int dst_dtype,
+            int64_t count, int op, double premul, double postmul) {
   std::vector<const void*> inputs(n);
   for (int i = 0; i < n; i++) inputs[i] = reinterpret_cast<const void*>(srcs[i]);
+  std::vector<void*> outputs(n_dst);
+  for (int j = 0; j < n_dst; j++) outputs[j] = reinterpret_cast<void*>(dsts[j]);
   const Loops& l = loops();
   parallel_for(count, kGrain, [&](int64_t begin, int64_t end) {
-    l.reduce(n, inputs.data(), src_dtype, dst, dst_dtype, begin, end, op, premul, postmul);
+    l.reduce(n, inputs.data(), src_dtype, n_dst, outputs.data(), dst_dtype, begin, end, op, premul, postmul);
   });
 }
 

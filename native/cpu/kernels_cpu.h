@@ -9,8 +9,8 @@
 namespace s4j::cpu {
 
 void plan_run(const s4j_plan_s& plan, double scale);
-void reduce(int n, const uint64_t* srcs, int src_dtype, void* dst, int dst_dtype, int64_t count,
-            int op, double premul, double postmul);
+void reduce(int n, const uint64_t* srcs, int src_dtype, int n_dst, const uint64_t* dsts, int dst_dtype,
+            int64_t count, int op, double premul, double postmul);
 void accumulate(void* dst, int dst_dtype, const void* src, int src_dtype, int64_t count, double scale);
 void adamw(const AdamWScalars& s, float* param, const void* grad, int grad_dtype, float* exp_avg,
            float* exp_avg_sq, void* param_copy, int copy_dtype, int64_t count);

@@ -41,72 +41,85 @@ void convert_any(int dst_dtype, int src_dtype, void* dst, const void* src, int64
   });
 }
 
-// A plain sum of N inputs in one pass, each output element written once (the common case).
-template <int N, class D, class S>
-void sum_loop(const void* const* srcs, D* __restrict dst, int64_t begin, int64_t end, double postmul) {
-  using A = accumulate_t<S>;
-  const S* __restrict in[N];
-  for (int i = 0; i < N; i++) in[i] = static_cast<const S*>(srcs[i]);
-  const bool post = postmul != 1.0;
-  const A post_a = (A)postmul;
-  for (int64_t k = begin; k < end; k++) {
-    A acc = convert<A>(in[0][k]);
-    for (int i = 1; i < N; i++) acc += convert<A>(in[i][k]);
-    dst[k] = convert<D>(post ? acc * post_a : acc);
+// Reductions work block by block: the block's result is accumulated in L1 from every input, then
+// written to each output. All reads of a block happen before its writes, so an output may be one
+// of the inputs exactly (in-place collectives).
+constexpr int64_t kReduceBlock = 2048;
+
+// acc[k] = sum of the N inputs at k, one pass over them (the common case).
+template <int N, class A, class S>
+void sum_block(const void* const* srcs, int64_t at, int64_t m, A* __restrict acc) {
+  const S* in[N];
+  for (int i = 0; i < N; i++) in[i] = static_cast<const S*>(srcs[i]) + at;
+#pragma GCC ivdep
+  for (int64_t k = 0; k < m; k++) {
+    A x = convert<A>(in[0][k]);
+    for (int i = 1; i < N; i++) x += convert<A>(in[i][k]);
+    acc[k] = x;
   }
 }
 
-template <class D, class S>
-bool sum_direct(int n, const void* const* srcs, D* dst, int64_t begin, int64_t end, double postmul) {
-  switch (n) {
-    case 2: sum_loop<2, D, S>(srcs, dst, begin, end, postmul); return true;
-    case 3: sum_loop<3, D, S>(srcs, dst, begin, end, postmul); return true;
-    case 4: sum_loop<4, D, S>(srcs, dst, begin, end, postmul); return true;
-    case 8: sum_loop<8, D, S>(srcs, dst, begin, end, postmul); return true;
-    default: return false;
-  }
-}
-
-template <class D, class S>
-void reduce_loop(int n, const void* const* srcs, D* dst, int64_t begin, int64_t end, int op, double premul,
-                 double postmul) {
-  using A = accumulate_t<S>;
-  const bool pre = premul != 1.0, post = postmul != 1.0;
-  if (op == S4J_OP_SUM && !pre && sum_direct<D, S>(n, srcs, dst, begin, end, postmul)) return;
-  const A pre_a = (A)premul, post_a = (A)postmul;
-  // Blocks of a few thousand elements keep the accumulator in L1 while every input streams by.
-  constexpr int64_t kBlock = 2048;
-  A acc[kBlock];
-  for (int64_t b = begin; b < end; b += kBlock) {
-    const int64_t m = end - b < kBlock ? end - b : kBlock;
-    const S* __restrict s0 = static_cast<const S*>(srcs[0]) + b;
-    for (int64_t k = 0; k < m; k++) {
-      A x = convert<A>(s0[k]);
-      acc[k] = pre ? x * pre_a : x;
+template <class A, class S>
+void combine_block(int n, const void* const* srcs, int64_t at, int64_t m, A* __restrict acc, int op, bool pre,
+                   A pre_a) {
+  if (op == S4J_OP_SUM && !pre) {
+    switch (n) {
+      case 1: sum_block<1, A, S>(srcs, at, m, acc); return;
+      case 2: sum_block<2, A, S>(srcs, at, m, acc); return;
+      case 3: sum_block<3, A, S>(srcs, at, m, acc); return;
+      case 4: sum_block<4, A, S>(srcs, at, m, acc); return;
+      case 8: sum_block<8, A, S>(srcs, at, m, acc); return;
+      default: break;
     }
-    for (int i = 1; i < n; i++) {
-      const S* __restrict si = static_cast<const S*>(srcs[i]) + b;
-      if (op == S4J_OP_SUM && !pre) {
-        for (int64_t k = 0; k < m; k++) acc[k] += convert<A>(si[k]);
-      } else {
-        for (int64_t k = 0; k < m; k++) {
-          A x = convert<A>(si[k]);
-          acc[k] = combine<A>(op, acc[k], pre ? x * pre_a : x);
-        }
+  }
+  const S* s0 = static_cast<const S*>(srcs[0]) + at;
+#pragma GCC ivdep
+  for (int64_t k = 0; k < m; k++) {
+    A x = convert<A>(s0[k]);
+    acc[k] = pre ? x * pre_a : x;
+  }
+  for (int i = 1; i < n; i++) {
+    const S* si = static_cast<const S*>(srcs[i]) + at;
+    if (op == S4J_OP_SUM && !pre) {
+#pragma GCC ivdep
+      for (int64_t k = 0; k < m; k++) acc[k] += convert<A>(si[k]);
+    } else {
+#pragma GCC ivdep
+      for (int64_t k = 0; k < m; k++) {
+        A x = convert<A>(si[k]);
+        acc[k] = combine<A>(op, acc[k], pre ? x * pre_a : x);
       }
     }
-    D* __restrict d = dst + b;
-    for (int64_t k = 0; k < m; k++) d[k] = convert<D>(post ? acc[k] * post_a : acc[k]);
   }
 }
 
-void reduce_any(int n, const void* const* srcs, int src_dtype, void* dst, int dst_dtype, int64_t begin, int64_t end,
-            int op, double premul, double postmul) {
+template <class D, class S>
+void reduce_loop(int n, const void* const* srcs, int n_dst, void* const* dsts, int64_t begin, int64_t end, int op,
+                 double premul, double postmul) {
+  using A = accumulate_t<S>;
+  const bool pre = premul != 1.0, post = postmul != 1.0;
+  const A pre_a = (A)premul, post_a = (A)postmul;
+  A acc[kReduceBlock];
+  D result[kReduceBlock];
+  for (int64_t b = begin; b < end; b += kReduceBlock) {
+    const int64_t m = end - b < kReduceBlock ? end - b : kReduceBlock;
+    combine_block<A, S>(n, srcs, b, m, acc, op, pre, pre_a);
+    D* first = n_dst == 1 ? static_cast<D*>(dsts[0]) + b : result;
+#pragma GCC ivdep
+    for (int64_t k = 0; k < m; k++) first[k] = convert<D>(post ? acc[k] * post_a : acc[k]);
+    if (n_dst > 1) {
+      for (int j = 0; j < n_dst; j++) memcpy(static_cast<D*>(dsts[j]) + b, result, (size_t)m * sizeof(D));
+    }
+  }
+}
+
+void reduce_any(int n, const void* const* srcs, int src_dtype, int n_dst, void* const* dsts, int dst_dtype,
+                int64_t begin, int64_t end, int op, double premul, double postmul) {
   dispatch_dtype(dst_dtype, [&](auto d) {
     using D = typename decltype(d)::type;
     dispatch_dtype(src_dtype, [&](auto s) {
       using S = typename decltype(s)::type;
-      reduce_loop<D, S>(n, srcs, static_cast<D*>(dst), begin, end, op, premul, postmul);
+      reduce_loop<D, S>(n, srcs, n_dst, dsts, begin, end, op, premul, postmul);
     });
   });
 }

@@ -10,9 +10,9 @@ namespace s4j::cpu {
 struct Loops {
   // dst = convert(src * scale) over n elements; src null writes zeros.
   void (*convert)(int dst_dtype, int src_dtype, void* dst, const void* src, int64_t n, double scale);
-  // dst[k] = postmul * op_i(premul * srcs[i][k]) for k in [begin, end).
-  void (*reduce)(int n, const void* const* srcs, int src_dtype, void* dst, int dst_dtype, int64_t begin,
-                 int64_t end, int op, double premul, double postmul);
+  // dsts[j][k] = postmul * op_i(premul * srcs[i][k]) for every output j and k in [begin, end).
+  void (*reduce)(int n, const void* const* srcs, int src_dtype, int n_dst, void* const* dsts, int dst_dtype,
+                 int64_t begin, int64_t end, int op, double premul, double postmul);
   // dst[k] += scale * src[k] for k in [begin, end).
   void (*accumulate)(void* dst, int dst_dtype, const void* src, int src_dtype, int64_t begin, int64_t end,
                      double scale);

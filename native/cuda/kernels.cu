@@ -79,12 +79,13 @@ __global__ void plan_kernel(const Segment* segments, const Tile* tiles, double s
   });
 }
 
-struct ReduceInputs {
+struct ReduceBuffers {
   uint64_t src[kMaxReduceInputs];
+  uint64_t dst[kMaxReduceInputs];
 };
 
 template <class D, class S>
-__global__ void reduce_kernel(ReduceInputs inputs, int n, D* dst, int64_t count, int op, double premul,
+__global__ void reduce_kernel(ReduceBuffers inputs, int n, int n_dst, int64_t count, int op, double premul,
                               double postmul) {
   using A = accumulate_t<S>;
   const bool pre = premul != 1.0, post = postmul != 1.0;
@@ -97,7 +98,8 @@ __global__ void reduce_kernel(ReduceInputs inputs, int n, D* dst, int64_t count,
       x = convert<A>(reinterpret_cast<const S*>(inputs.src[i])[k]);
       acc = combine<A>(op, acc, pre ? x * pre_a : x);
     }
-    dst[k] = convert<D>(post ? acc * post_a : acc);
+    const D result = convert<D>(post ? acc * post_a : acc);
+    for (int j = 0; j < n_dst; j++) reinterpret_cast<D*>(inputs.dst[j])[k] = result;
   }
 }
 
@@ -161,18 +163,20 @@ int plan_run(const s4j_plan_s& plan, double scale, s4j_stream_t stream) {
   return S4J_OK;
 }
 
-int reduce(int device, s4j_stream_t stream, int n, const uint64_t* srcs, int src_dtype, void* dst,
-           int dst_dtype, int64_t count, int op, double premul, double postmul) {
-  S4J_REQUIRE(n <= kMaxReduceInputs, "s4j_reduce: %d inputs, CUDA takes at most %d", n, kMaxReduceInputs);
+int reduce(int device, s4j_stream_t stream, int n, const uint64_t* srcs, int src_dtype, int n_dst,
+           const uint64_t* dsts, int dst_dtype, int64_t count, int op, double premul, double postmul) {
+  S4J_REQUIRE(n <= kMaxReduceInputs && n_dst <= kMaxReduceInputs,
+              "s4j_reduce: %d inputs and %d outputs, CUDA takes at most %d of each", n, n_dst, kMaxReduceInputs);
   S4J_CUDA(cudaSetDevice(device));
-  ReduceInputs inputs{};
+  ReduceBuffers inputs{};
   for (int i = 0; i < n; i++) inputs.src[i] = srcs[i];
+  for (int j = 0; j < n_dst; j++) inputs.dst[j] = dsts[j];
   dispatch_dtype(dst_dtype, [&](auto d) {
     using D = typename decltype(d)::type;
     dispatch_dtype(src_dtype, [&](auto s) {
       using S = typename decltype(s)::type;
       reduce_kernel<D, S><<<grid_for(count), kThreads, 0, as_cuda(stream)>>>(
-          inputs, n, static_cast<D*>(dst), count, op, premul, postmul);
+          inputs, n, n_dst, count, op, premul, postmul);
     });
   });
   S4J_CUDA(cudaGetLastError());

@@ -142,13 +142,15 @@ S4J_API int s4j_plan_destroy(s4j_plan_t plan);
 S4J_API int s4j_plan_run(s4j_plan_t plan, double scale, s4j_stream_t stream);
 
 /*
- * dst[k] = postmul * op over i < n of (premul * srcs[i][k]), for k < count, combining the inputs in
- * the order given. Float inputs accumulate in fp32 (fp64 for F64), integers in int64 (wrapping
- * to the dtype). src and dst dtypes may differ; dst may be one of the sources. On CUDA n <= 32.
+ * r[k] = postmul * op over i < n of (premul * srcs[i][k]), for k < count, combining the inputs in
+ * the order given, and written to every one of the n_dst outputs in the same pass (a collective
+ * broadcasts its result so). Float inputs accumulate in fp32 (fp64 for F64), integers in int64
+ * (wrapping to the dtype). src and dst dtypes may differ; an output may be one of the sources
+ * exactly, never partly. On CUDA n <= 32 and n_dst <= 32.
  */
 S4J_API int s4j_reduce(int device, s4j_stream_t stream, int n, const uint64_t* srcs, int src_dtype,
-                       void* dst, int dst_dtype, int64_t count, int op, double premul,
-                       double postmul);
+                       int n_dst, const uint64_t* dsts, int dst_dtype, int64_t count, int op,
+                       double premul, double postmul);
 
 /* dst[k] = dst[k] + scale * src[k] for float dtypes, in fp32 (fp64 when either side is F64). */
 S4J_API int s4j_accumulate(int device, s4j_stream_t stream, void* dst, int dst_dtype,

@@ -349,24 +349,24 @@ public final class NativeApi {
   }
 
   /**
-   * dst = postmul * op over the inputs of (premul * input), elementwise.
+   * postmul * op over the inputs of (premul * input), elementwise, written to every output.
    *
    * @param device CUDA ordinal or {@link #HOST}
    * @param stream stream handle
    * @param srcs input addresses
    * @param srcDtype input dtype code
-   * @param dst output address
+   * @param dsts output addresses; each may be one of the inputs exactly
    * @param dstDtype output dtype code
    * @param count elements
    * @param op operator code (0 sum, 1 prod, 2 max, 3 min)
    * @param premul factor applied to each input
    * @param postmul factor applied to the result
    */
-  public static void reduce(int device, long stream, long[] srcs, int srcDtype, long dst, int dstDtype,
+  public static void reduce(int device, long stream, long[] srcs, int srcDtype, long[] dsts, int dstDtype,
       long count, int op, double premul, double postmul) {
     NativeLibrary.ensureLoaded();
-    Status.check(Shard4jNative.s4j_reduce(device, stream, srcs.length, srcs, srcDtype, dst, dstDtype,
-        count, op, premul, postmul), "reduce");
+    Status.check(Shard4jNative.s4j_reduce(device, stream, srcs.length, srcs, srcDtype, dsts.length, dsts,
+        dstDtype, count, op, premul, postmul), "reduce");
   }
 
   /**

@@ -315,7 +315,8 @@ public final class Shard4jNative {
    * @param n number of inputs
    * @param srcs input addresses
    * @param srcDtype input dtype code
-   * @param dst output address
+   * @param nDst number of outputs
+   * @param dsts output addresses
    * @param dstDtype output dtype code
    * @param count elements
    * @param op S4J_OP_ code
@@ -324,8 +325,8 @@ public final class Shard4jNative {
    * @return status
    */
   public static native int s4j_reduce(int device, @Cast("s4j_stream_t") long stream, int n,
-      @Cast("const uint64_t*") long[] srcs, int srcDtype, @Cast("void*") long dst, int dstDtype,
-      @Cast("int64_t") long count, int op, double premul, double postmul);
+      @Cast("const uint64_t*") long[] srcs, int srcDtype, int nDst, @Cast("const uint64_t*") long[] dsts,
+      int dstDtype, @Cast("int64_t") long count, int op, double premul, double postmul);
 
   /**
    * dst += scale * src.

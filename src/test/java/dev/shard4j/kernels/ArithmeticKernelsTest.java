@@ -124,6 +124,31 @@ class ArithmeticKernelsTest {
     assertArrayEquals(new double[] {11, 22, 33}, a.toDoubleArray());
   }
 
+  @Test
+  void reduceWritesEveryOutputEvenWhenTheyAreTheInputs() {
+    Random r = new Random(21);
+    int count = 10_007;
+    for (int n : new int[] {1, 3, 5}) {
+      double[][] in = new double[n][];
+      List<Tensor> inputs = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        in[i] = Reference.values(r, DType.BF16, count, 4);
+        inputs.add(tensor(in[i], DType.BF16, count));
+      }
+      double[] expected = new double[count];
+      for (int k = 0; k < count; k++) {
+        expected[k] = Reference.round(DType.BF16, reduceReference(in, k, DType.BF16, ReduceOp.SUM, 1, 1));
+      }
+      Tensor extra = tensor(new double[count], DType.BF16, count);
+      List<Tensor> outs = new ArrayList<>(inputs); // in place: every input also receives the result
+      outs.add(extra);
+      ReduceKernel.reduce(inputs, outs, ReduceOp.SUM, 1, 1, null);
+      for (Tensor o : outs) {
+        assertArrayEquals(expected, o.toDoubleArray(), "n=" + n);
+      }
+    }
+  }
+
   @RepeatedTest(20)
   void accumulateAddsTheScaledSource(RepetitionInfo info) {
     Random r = new Random(500 + info.getCurrentRepetition());
