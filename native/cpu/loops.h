@@ -48,7 +48,7 @@ constexpr int64_t kReduceBlock = 2048;
 
 // acc[k] = sum of the N inputs at k, one pass over them (the common case).
 template <int N, class A, class S>
-void sum_block(const void* const* srcs, int64_t at, int64_t m, A* __restrict acc) {
+void sum_block(const void* const* srcs, int64_t at, int64_t m, A* acc) {
   const S* in[N];
   for (int i = 0; i < N; i++) in[i] = static_cast<const S*>(srcs[i]) + at;
 #pragma GCC ivdep
@@ -60,7 +60,7 @@ void sum_block(const void* const* srcs, int64_t at, int64_t m, A* __restrict acc
 }
 
 template <class A, class S>
-void combine_block(int n, const void* const* srcs, int64_t at, int64_t m, A* __restrict acc, int op, bool pre,
+void combine_block(int n, const void* const* srcs, int64_t at, int64_t m, A* acc, int op, bool pre,
                    A pre_a) {
   if (op == S4J_OP_SUM && !pre) {
     switch (n) {
@@ -99,10 +99,26 @@ void reduce_loop(int n, const void* const* srcs, int n_dst, void* const* dsts, i
   using A = accumulate_t<S>;
   const bool pre = premul != 1.0, post = postmul != 1.0;
   const A pre_a = (A)premul, post_a = (A)postmul;
+  if constexpr (std::is_same<D, S>::value) {
+    if (n == 1 && op == S4J_OP_SUM && !pre && !post) {  // a copy: keep every bit, NaN payloads too
+      for (int j = 0; j < n_dst; j++) {
+        void* to = static_cast<D*>(dsts[j]) + begin;
+        const void* from = static_cast<const S*>(srcs[0]) + begin;
+        if (to != from) memcpy(to, from, (size_t)(end - begin) * sizeof(D));
+      }
+      return;
+    }
+  }
   A acc[kReduceBlock];
   D result[kReduceBlock];
   for (int64_t b = begin; b < end; b += kReduceBlock) {
     const int64_t m = end - b < kReduceBlock ? end - b : kReduceBlock;
+    if constexpr (std::is_same<A, D>::value) {
+      if (n_dst == 1 && !post) {  // accumulate straight into the output
+        combine_block<A, S>(n, srcs, b, m, static_cast<D*>(dsts[0]) + b, op, pre, pre_a);
+        continue;
+      }
+    }
     combine_block<A, S>(n, srcs, b, m, acc, op, pre, pre_a);
     D* first = n_dst == 1 ? static_cast<D*>(dsts[0]) + b : result;
 #pragma GCC ivdep
