@@ -114,7 +114,10 @@ void reduce_loop(int n, const void* const* srcs, int n_dst, void* const* dsts, i
   for (int64_t b = begin; b < end; b += kReduceBlock) {
     const int64_t m = end - b < kReduceBlock ? end - b : kReduceBlock;
     if constexpr (std::is_same<A, D>::value) {
-      if (n_dst == 1 && !post) {  // accumulate straight into the output
+      // Straight into the output only where every element's inputs are all read before it is
+      // written (the plain sums), which keeps an output that is also an input correct.
+      const bool plain_sum = op == S4J_OP_SUM && !pre && (n <= 4 || n == 8);
+      if (n_dst == 1 && !post && plain_sum) {
         combine_block<A, S>(n, srcs, b, m, static_cast<D*>(dsts[0]) + b, op, pre, pre_a);
         continue;
       }

@@ -1,0 +1,101 @@
+package dev.shard4j.collectives;
+
+import dev.shard4j.bindings.Setting;
+import dev.shard4j.bindings.WaitTimeoutException;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * A {@link Work} that a backend completes: {@link #complete()} or {@link #fail(Throwable)}, once.
+ * Thread-safe.
+ */
+public final class CompletableWork implements Work {
+  private final String description;
+  private final CompletableFuture<Void> future = new CompletableFuture<>();
+
+  /**
+   * Creates pending work.
+   *
+   * @param description the operation, for timeout messages (e.g. "allReduce #3 on rank 1")
+   */
+  public CompletableWork(String description) {
+    this.description = description;
+  }
+
+  /**
+   * Work that is already done.
+   *
+   * @param description the operation
+   * @return finished work
+   */
+  public static CompletableWork done(String description) {
+    CompletableWork w = new CompletableWork(description);
+    w.complete();
+    return w;
+  }
+
+  /** Marks the work done. */
+  public void complete() {
+    future.complete(null);
+  }
+
+  /**
+   * Marks the work failed.
+   *
+   * @param error why
+   */
+  public void fail(Throwable error) {
+    future.completeExceptionally(error);
+  }
+
+  @Override
+  public void await() {
+    // The operation has its own timeout; the extra minute only guards against a lost completion.
+    await(Setting.TIMEOUT.asSeconds().plusSeconds(60));
+  }
+
+  @Override
+  public void await(Duration timeout) {
+    try {
+      future.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (TimeoutException e) {
+      throw new WaitTimeoutException(description + " was not done after " + timeout.toMillis() + " ms");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new WaitTimeoutException(description + ": interrupted while waiting");
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof RuntimeException) {
+        throw (RuntimeException) cause;
+      }
+      if (cause instanceof Error) {
+        throw (Error) cause;
+      }
+      throw new IllegalStateException(description + " failed", cause);
+    }
+  }
+
+  @Override
+  public boolean isDone() {
+    return future.isDone();
+  }
+
+  @Override
+  public Optional<Throwable> error() {
+    if (!future.isCompletedExceptionally()) {
+      return Optional.empty();
+    }
+    try {
+      future.getNow(null);
+      return Optional.empty();
+    } catch (java.util.concurrent.CompletionException e) {
+      return Optional.of(e.getCause());
+    } catch (java.util.concurrent.CancellationException e) {
+      return Optional.of(e);
+    }
+  }
+}

@@ -1,0 +1,55 @@
+package dev.shard4j.collectives.local;
+
+import dev.shard4j.collectives.RedOp;
+import dev.shard4j.tensor.DType;
+import dev.shard4j.tensor.Tensor;
+import java.util.Objects;
+
+/**
+ * One rank's call of a collective, as posted for its peers: what it is (checked to match across
+ * ranks) and the buffers the peers read and write directly.
+ *
+ * @param op the operation's name
+ * @param seq its sequence number on the calling rank
+ * @param dtype the buffers' dtype, or null when there are none (barrier, split)
+ * @param count the element count every rank must agree on
+ * @param root the root rank, or -1
+ * @param redOp the reduction, or null
+ * @param send the input buffer (a reference the call owns), or null
+ * @param recv the output buffer (a reference the call owns), or null
+ * @param color the split color (splits only)
+ * @param key the split key (splits only)
+ */
+record Call(String op, long seq, DType dtype, long count, int root, RedOp redOp, Tensor send, Tensor recv, int color,
+    int key) {
+
+  /** What every rank must agree on, for the mismatch report. */
+  String signature() {
+    StringBuilder s = new StringBuilder(op).append("(");
+    if (dtype != null) {
+      s.append(dtype).append(", ").append(count).append(" elements");
+    }
+    if (root >= 0) {
+      s.append(", root ").append(root);
+    }
+    if (redOp != null) {
+      s.append(", ").append(redOp);
+    }
+    return s.append(")").toString();
+  }
+
+  boolean matches(Call other) {
+    return op.equals(other.op) && dtype == other.dtype && count == other.count && root == other.root
+        && Objects.equals(redOp, other.redOp);
+  }
+
+  /** Drops the call's references to its buffers. */
+  void release() {
+    if (send != null) {
+      send.close();
+    }
+    if (recv != null) {
+      recv.close();
+    }
+  }
+}

@@ -1,0 +1,491 @@
+package dev.shard4j.collectives.local;
+
+import dev.shard4j.bindings.NativeApi;
+import dev.shard4j.bindings.Setting;
+import dev.shard4j.collectives.CollectiveArgs;
+import dev.shard4j.collectives.CollectiveException;
+import dev.shard4j.collectives.Communicator;
+import dev.shard4j.collectives.CompletableWork;
+import dev.shard4j.collectives.RedOp;
+import dev.shard4j.collectives.Work;
+import dev.shard4j.tensor.DType;
+import dev.shard4j.tensor.Device;
+import dev.shard4j.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One rank of an in-process group ({@link LocalGroup}). Each collective meets the other ranks
+ * twice: once all calls are posted, every rank reduces or copies its own slice straight between
+ * the peers' buffers (no staging copies), then all wait until every slice is done.
+ *
+ * <p>Blocking calls run on the calling thread when no async work is queued; async calls, and
+ * blocking calls behind them, run in order on the rank's own thread.
+ */
+final class LocalCommunicator implements Communicator {
+  private static final Logger LOG = LoggerFactory.getLogger(LocalCommunicator.class);
+  /** Slices start at multiples of this many elements (a cache line of fp32 and more). */
+  private static final long SLICE_ALIGN = 64;
+
+  private final GroupState group;
+  private final int rank;
+  private final AtomicInteger pending = new AtomicInteger();
+  private ExecutorService executor;
+  private long sequence;
+  private volatile boolean closed;
+
+  LocalCommunicator(GroupState group, int rank) {
+    this.group = group;
+    this.rank = rank;
+  }
+
+  @Override
+  public int rank() {
+    return rank;
+  }
+
+  @Override
+  public int size() {
+    return group.size;
+  }
+
+  @Override
+  public Device device() {
+    return Device.CPU;
+  }
+
+  // ---- the operations: check, describe, run ---------------------------------------------------
+
+  @Override
+  public Work allReduceAsync(Tensor send, Tensor recv, RedOp op) {
+    return allReduce(send, recv, op, true);
+  }
+
+  @Override
+  public void allReduce(Tensor send, Tensor recv, RedOp op) {
+    allReduce(send, recv, op, false).await();
+  }
+
+  private Work allReduce(Tensor send, Tensor recv, RedOp op, boolean async) {
+    buffers(send, "send", recv, "recv", send == null ? 0 : send.numel());
+    CollectiveArgs.op(op, send.dtype());
+    return submit(call("allReduce", send.dtype(), send.numel(), -1, op, send, recv), async, this::runAllReduce);
+  }
+
+  @Override
+  public Work allGatherAsync(Tensor send, Tensor recv) {
+    return allGather(send, recv, true);
+  }
+
+  @Override
+  public void allGather(Tensor send, Tensor recv) {
+    allGather(send, recv, false).await();
+  }
+
+  private Work allGather(Tensor send, Tensor recv, boolean async) {
+    buffers(send, "send", recv, "recv", send == null ? 0 : send.numel() * size());
+    return submit(call("allGather", send.dtype(), send.numel(), -1, null, send, recv), async, this::runAllGather);
+  }
+
+  @Override
+  public Work reduceScatterAsync(Tensor send, Tensor recv, RedOp op) {
+    return reduceScatter(send, recv, op, true);
+  }
+
+  @Override
+  public void reduceScatter(Tensor send, Tensor recv, RedOp op) {
+    reduceScatter(send, recv, op, false).await();
+  }
+
+  private Work reduceScatter(Tensor send, Tensor recv, RedOp op, boolean async) {
+    buffers(recv, "recv", send, "send", recv == null ? 0 : recv.numel() * size());
+    CollectiveArgs.op(op, recv.dtype());
+    return submit(call("reduceScatter", recv.dtype(), recv.numel(), -1, op, send, recv), async,
+        this::runReduceScatter);
+  }
+
+  @Override
+  public Work broadcastAsync(Tensor send, Tensor recv, int root) {
+    return broadcast(send, recv, root, true);
+  }
+
+  @Override
+  public void broadcast(Tensor send, Tensor recv, int root) {
+    broadcast(send, recv, root, false).await();
+  }
+
+  private Work broadcast(Tensor send, Tensor recv, int root, boolean async) {
+    CollectiveArgs.rank(root, "root", size());
+    CollectiveArgs.buffer(recv, "recv", device());
+    if (rank == root) {
+      buffers(recv, "recv", send, "send", recv.numel());
+    }
+    return submit(call("broadcast", recv.dtype(), recv.numel(), root, null, rank == root ? send : null, recv),
+        async, this::runBroadcast);
+  }
+
+  @Override
+  public Work reduceAsync(Tensor send, Tensor recv, RedOp op, int root) {
+    return reduce(send, recv, op, root, true);
+  }
+
+  @Override
+  public void reduce(Tensor send, Tensor recv, RedOp op, int root) {
+    reduce(send, recv, op, root, false).await();
+  }
+
+  private Work reduce(Tensor send, Tensor recv, RedOp op, int root, boolean async) {
+    CollectiveArgs.rank(root, "root", size());
+    CollectiveArgs.buffer(send, "send", device());
+    CollectiveArgs.op(op, send.dtype());
+    if (rank == root) {
+      buffers(send, "send", recv, "recv", send.numel());
+    }
+    return submit(call("reduce", send.dtype(), send.numel(), root, op, send, rank == root ? recv : null), async,
+        this::runReduce);
+  }
+
+  @Override
+  public Work allToAllAsync(Tensor send, Tensor recv) {
+    return allToAll(send, recv, true);
+  }
+
+  @Override
+  public void allToAll(Tensor send, Tensor recv) {
+    allToAll(send, recv, false).await();
+  }
+
+  private Work allToAll(Tensor send, Tensor recv, boolean async) {
+    buffers(send, "send", recv, "recv", send == null ? 0 : send.numel());
+    CollectiveArgs.divisible(send, "send", size());
+    long[] a = span(send);
+    long[] b = span(recv);
+    if (a[0] < b[1] && b[0] < a[1]) {
+      throw new IllegalArgumentException("allToAll: send and recv must not overlap");
+    }
+    return submit(call("allToAll", send.dtype(), send.numel(), -1, null, send, recv), async, this::runAllToAll);
+  }
+
+  @Override
+  public Work sendAsync(Tensor tensor, int peer) {
+    return send(tensor, peer, true);
+  }
+
+  @Override
+  public void send(Tensor tensor, int peer) {
+    send(tensor, peer, false).await();
+  }
+
+  private Work send(Tensor tensor, int peer, boolean async) {
+    CollectiveArgs.buffer(tensor, "tensor", device());
+    CollectiveArgs.rank(peer, "peer", size());
+    Call c = call("send", tensor.dtype(), tensor.numel(), peer, null, tensor, null);
+    // The rank's thread only posts the letter; the receiver completes the work, so a rank may send
+    // to itself and then receive.
+    CompletableWork delivered = new CompletableWork("send #" + c.seq() + " on rank " + rank + " to rank " + peer);
+    Work posted = submit(c, async, () -> group.mail.send(rank, c, peer, delivered));
+    if (!async) {
+      posted.await();
+      delivered.await();
+    }
+    return new Work() {
+      @Override
+      public void await() {
+        posted.await();
+        delivered.await();
+      }
+
+      @Override
+      public void await(java.time.Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        posted.await(timeout);
+        delivered.await(java.time.Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+      }
+
+      @Override
+      public boolean isDone() {
+        return posted.isDone() && (posted.error().isPresent() || delivered.isDone());
+      }
+
+      @Override
+      public java.util.Optional<Throwable> error() {
+        return posted.error().isPresent() ? posted.error() : delivered.error();
+      }
+    };
+  }
+
+  @Override
+  public Work recvAsync(Tensor tensor, int peer) {
+    return recv(tensor, peer, true);
+  }
+
+  @Override
+  public void recv(Tensor tensor, int peer) {
+    recv(tensor, peer, false).await();
+  }
+
+  private Work recv(Tensor tensor, int peer, boolean async) {
+    CollectiveArgs.buffer(tensor, "tensor", device());
+    CollectiveArgs.rank(peer, "peer", size());
+    Call c = call("recv", tensor.dtype(), tensor.numel(), peer, null, null, tensor);
+    return submit(c, async, () -> group.mail.recv(rank, c, peer));
+  }
+
+  @Override
+  public Work barrierAsync() {
+    return submit(call("barrier", null, 0, -1, null, null, null), true, c -> { });
+  }
+
+  @Override
+  public void barrier() {
+    submit(call("barrier", null, 0, -1, null, null, null), false, c -> { }).await();
+  }
+
+  @Override
+  public Communicator split(int color, int key) {
+    requireOpen();
+    if (color < NO_COLOR) {
+      throw new IllegalArgumentException("color must be >= 0 or NO_COLOR, got " + color);
+    }
+    Call c = new Call("split", ++sequence, null, 0, -1, null, null, null, color, key);
+    LocalCommunicator[] made = new LocalCommunicator[1];
+    submit(c, false, () -> {
+      group.arrive(rank, c);
+      made[0] = joinSplit(c);
+      group.finish(rank, c);
+      if (made[0] != null && made[0].rank == 0) {
+        group.splits.remove(c.seq() + ":" + color);
+      }
+    }).await();
+    return made[0];
+  }
+
+  private LocalCommunicator joinSplit(Call mine) {
+    if (mine.color() == NO_COLOR) {
+      return null;
+    }
+    List<Integer> members = new ArrayList<>();
+    for (int q = 0; q < size(); q++) {
+      if (group.calls[q].color() == mine.color()) {
+        members.add(q);
+      }
+    }
+    members.sort((x, y) -> group.calls[x].key() != group.calls[y].key()
+        ? Integer.compare(group.calls[x].key(), group.calls[y].key()) : Integer.compare(x, y));
+    GroupState sub = group.splits.computeIfAbsent(mine.seq() + ":" + mine.color(),
+        k -> new GroupState(members.size(), group.timeout));
+    return new LocalCommunicator(sub, members.indexOf(rank));
+  }
+
+  @Override
+  public void abort(Throwable cause) {
+    group.abortWith(new CollectiveException("abort", sequence, List.of(), "rank " + rank + " aborted the group: "
+        + cause, cause));
+  }
+
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    if (executor != null) {
+      executor.shutdown();
+    }
+  }
+
+  // ---- running ----------------------------------------------------------------------------------
+
+  /** A collective's body, run after every rank has posted its call. */
+  private interface Body {
+    void run(Call mine);
+  }
+
+  private Call call(String op, DType dtype, long count, int root, RedOp redOp, Tensor send, Tensor recv) {
+    requireOpen();
+    // The call holds its own references, so async work outlives the caller's tensors safely.
+    Tensor s = send == null ? null : send.contiguous();
+    Tensor r = recv == null ? null : recv.contiguous();
+    return new Call(op, ++sequence, dtype, count, root, redOp, s, r, 0, 0);
+  }
+
+  private Work submit(Call c, boolean async, Body body) {
+    return submit(c, async, () -> {
+      group.arrive(rank, c);
+      verify(c);
+      try {
+        body.run(c);
+      } catch (CollectiveException e) {
+        throw e;
+      } catch (RuntimeException | Error e) {
+        throw group.abortWith(new CollectiveException(c.op(), c.seq(), List.of(), c.op() + " #" + c.seq()
+            + " failed on rank " + rank + ": " + e, e));
+      }
+      group.finish(rank, c);
+    });
+  }
+
+  private Work submit(Call c, boolean async, Runnable task) {
+    if (Setting.DEBUG.has("collectives")) {
+      LOG.info("rank {}: {} #{}", rank, c.signature(), c.seq());
+    }
+    CompletableWork work = new CompletableWork(c.op() + " #" + c.seq() + " on rank " + rank);
+    Runnable run = () -> {
+      try {
+        if (group.aborted()) {
+          throw group.failure(rank, c.op(), c.seq());
+        }
+        task.run();
+        work.complete();
+      } catch (Throwable t) {
+        work.fail(t);
+      } finally {
+        c.release();
+        pending.decrementAndGet();
+      }
+    };
+    pending.incrementAndGet();
+    if (!async && pending.get() == 1) {
+      run.run(); // nothing queued ahead: run on the caller's thread
+    } else {
+      executor().execute(run);
+    }
+    return work;
+  }
+
+  private synchronized ExecutorService executor() {
+    if (executor == null) {
+      executor = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "shard4j-local-rank-" + rank);
+        t.setDaemon(true);
+        return t;
+      });
+    }
+    return executor;
+  }
+
+  /** Every rank checks every call against rank 0's, so all see the same first mismatch. */
+  private void verify(Call mine) {
+    Call first = group.calls[0];
+    for (int q = 1; q < size(); q++) {
+      Call other = group.calls[q];
+      if (!other.matches(first)) {
+        throw group.abortWith(new CollectiveException(mine.op(), mine.seq(), List.of(), "collective mismatch at "
+            + mine.op() + " #" + mine.seq() + " on rank " + rank + ": rank 0 called " + first.signature()
+            + " but rank " + q + " called " + other.signature(), null));
+      }
+    }
+  }
+
+  private void requireOpen() {
+    if (closed) {
+      throw new IllegalStateException("communicator of rank " + rank + " is closed");
+    }
+  }
+
+  private void buffers(Tensor a, String aName, Tensor b, String bName, long bNumel) {
+    requireOpen();
+    CollectiveArgs.buffer(a, aName, device());
+    CollectiveArgs.buffer(b, bName, device());
+    CollectiveArgs.matches(a, b, bName, bNumel);
+  }
+
+  // ---- the algorithms: this rank's slice, read from and written to the peers' buffers -------------
+
+  private void runAllReduce(Call mine) {
+    long[] s = slice(mine.count(), size(), rank);
+    if (s[1] == s[0]) {
+      return;
+    }
+    long[] srcs = new long[size()];
+    long[] dsts = new long[size()];
+    for (int q = 0; q < size(); q++) {
+      srcs[q] = at(group.calls[q].send(), s[0]);
+      dsts[q] = at(group.calls[q].recv(), s[0]);
+    }
+    reduce(srcs, dsts, mine, s[1] - s[0]);
+  }
+
+  private void runAllGather(Call mine) {
+    long[] dsts = new long[size()];
+    for (int q = 0; q < size(); q++) {
+      dsts[q] = at(group.calls[q].recv(), rank * mine.count());
+    }
+    copy(at(mine.send(), 0), dsts, mine.dtype(), mine.count());
+  }
+
+  private void runReduceScatter(Call mine) {
+    long[] srcs = new long[size()];
+    for (int q = 0; q < size(); q++) {
+      srcs[q] = at(group.calls[q].send(), rank * mine.count());
+    }
+    reduce(srcs, new long[] {at(mine.recv(), 0)}, mine, mine.count());
+  }
+
+  private void runBroadcast(Call mine) {
+    long[] s = slice(mine.count(), size(), rank);
+    long[] dsts = new long[size()];
+    for (int q = 0; q < size(); q++) {
+      dsts[q] = at(group.calls[q].recv(), s[0]);
+    }
+    copy(at(group.calls[mine.root()].send(), s[0]), dsts, mine.dtype(), s[1] - s[0]);
+  }
+
+  private void runReduce(Call mine) {
+    long[] s = slice(mine.count(), size(), rank);
+    long[] srcs = new long[size()];
+    for (int q = 0; q < size(); q++) {
+      srcs[q] = at(group.calls[q].send(), s[0]);
+    }
+    reduce(srcs, new long[] {at(group.calls[mine.root()].recv(), s[0])}, mine, s[1] - s[0]);
+  }
+
+  private void runAllToAll(Call mine) {
+    long block = mine.count() / size();
+    long bytes = block * mine.dtype().byteSize();
+    for (int q = 0; q < size(); q++) {
+      NativeApi.memcpy(at(mine.recv(), q * block), NativeApi.HOST, at(group.calls[q].send(), rank * block),
+          NativeApi.HOST, bytes, 0);
+    }
+  }
+
+  private void reduce(long[] srcs, long[] dsts, Call mine, long count) {
+    if (count == 0) {
+      return;
+    }
+    int code = mine.dtype().nativeCode();
+    NativeApi.reduce(NativeApi.HOST, 0, srcs, code, dsts, code, count, mine.redOp().kernelOp().nativeCode(),
+        mine.redOp().premul(), mine.redOp().postmul(size()));
+  }
+
+  /** One read of the source, written to every destination (a reduce of one input keeps every bit). */
+  private static void copy(long src, long[] dsts, DType dtype, long count) {
+    if (count == 0) {
+      return;
+    }
+    NativeApi.reduce(NativeApi.HOST, 0, new long[] {src}, dtype.nativeCode(), dsts, dtype.nativeCode(), count, 0,
+        1.0, 1.0);
+  }
+
+  private static long at(Tensor t, long element) {
+    return t.dataAddress() + element * t.dtype().byteSize();
+  }
+
+  private static long[] span(Tensor t) {
+    long start = t.dataAddress();
+    return new long[] {start, start + t.numel() * t.dtype().byteSize()};
+  }
+
+  /** Rank r's share [lo, hi) of n elements, aligned so that slices never share a cache line. */
+  static long[] slice(long n, int parts, int r) {
+    long per = (n + parts - 1) / parts;
+    per = (per + SLICE_ALIGN - 1) / SLICE_ALIGN * SLICE_ALIGN;
+    long lo = Math.min(n, r * per);
+    return new long[] {lo, Math.min(n, lo + per)};
+  }
+}
