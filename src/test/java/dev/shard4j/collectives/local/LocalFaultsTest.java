@@ -1,0 +1,176 @@
+package dev.shard4j.collectives.local;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.shard4j.collectives.CollectiveException;
+import dev.shard4j.collectives.Communicator;
+import dev.shard4j.collectives.RedOp;
+import dev.shard4j.collectives.Work;
+import dev.shard4j.tensor.Allocator;
+import dev.shard4j.tensor.DType;
+import dev.shard4j.tensor.Device;
+import dev.shard4j.tensor.Tensor;
+import dev.shard4j.tensor.Tensors;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
+
+/** Timeouts, failed and missing peers, mismatches and bad input: clear errors, never a hang. */
+class LocalFaultsTest {
+  private static final Duration SHORT = Duration.ofMillis(400);
+  private final Allocator allocator = Allocator.root("local-faults-test");
+
+  @AfterEach
+  void close() {
+    allocator.close();
+  }
+
+  private static CollectiveException failure(Object result) {
+    return assertInstanceOf(CollectiveException.class, result, String.valueOf(result));
+  }
+
+  @Test
+  void aRankThatNeverArrivesFailsTheOthersWithinTheTimeout() {
+    List<Communicator> comms = LocalGroup.create(4, SHORT);
+    long start = System.nanoTime();
+    List<Object> results = Ranks.run(comms, Duration.ofSeconds(30), comm -> {
+      try (Tensor t = Tensors.full(allocator, DType.F32, Device.CPU, comm.rank(), 16)) {
+        comm.allReduce(t, t, RedOp.SUM); // #1: everyone
+        if (comm.rank() == 2) {
+          return "left";
+        }
+        comm.barrier(); // #2: rank 2 never comes
+        return "unexpected";
+      }
+    });
+    long ms = (System.nanoTime() - start) / 1_000_000;
+    assertTrue(ms < 10_000, "failed after " + ms + " ms");
+    assertEquals("left", results.get(2));
+    for (int r : new int[] {0, 1, 3}) {
+      CollectiveException e = failure(results.get(r));
+      assertEquals("barrier", e.operation());
+      assertEquals(2, e.sequence());
+      assertEquals(List.of(2), e.missingRanks());
+      assertTrue(e.getMessage().contains("barrier #2") && e.getMessage().contains("ranks [2] did not"),
+          e.getMessage());
+    }
+  }
+
+  @Test
+  void anAbortingRankFailsEveryPendingHandle() {
+    List<Communicator> comms = LocalGroup.create(3, Duration.ofSeconds(60));
+    List<Object> results = Ranks.run(comms, Duration.ofSeconds(30), comm -> {
+      try (Tensor t = Tensors.full(allocator, DType.F32, Device.CPU, comm.rank(), 16)) {
+        if (comm.rank() == 1) {
+          comm.abort(new IllegalStateException("out of data"));
+          return "aborted";
+        }
+        Work a = comm.allReduceAsync(t, t, RedOp.SUM);
+        Work b = comm.broadcastAsync(t, t, 0);
+        CollectiveException ea = assertThrows(CollectiveException.class, a::await);
+        CollectiveException eb = assertThrows(CollectiveException.class, b::await);
+        assertTrue(ea.getMessage().contains("allReduce #1") && ea.getMessage().contains("out of data"),
+            ea.getMessage());
+        assertTrue(eb.getMessage().contains("broadcast #2"), eb.getMessage());
+        assertTrue(a.isDone() && a.error().isPresent());
+        return "ok";
+      }
+    });
+    assertEquals(List.of("ok", "aborted", "ok"), results);
+  }
+
+  @Test
+  void mismatchedCallsAreReportedByRank() {
+    List<Communicator> comms = LocalGroup.create(3, Duration.ofSeconds(60));
+    List<Object> results = Ranks.run(comms, Duration.ofSeconds(30), comm -> {
+      long count = comm.rank() == 2 ? 99 : 100;
+      try (Tensor t = Tensors.zeros(allocator, DType.F32, Device.CPU, count)) {
+        comm.allReduce(t, t, RedOp.SUM);
+      }
+      return "unexpected";
+    });
+    for (Object r : results) {
+      CollectiveException e = failure(r);
+      assertTrue(e.getMessage().contains("rank 0 called allReduce(F32, 100 elements, SUM) but rank 2 called "
+          + "allReduce(F32, 99 elements, SUM)"), e.getMessage());
+    }
+  }
+
+  @Test
+  void differentOperationsAreReportedToo() {
+    List<Communicator> comms = LocalGroup.create(2, Duration.ofSeconds(60));
+    List<Object> results = Ranks.run(comms, Duration.ofSeconds(30), comm -> {
+      try (Tensor t = Tensors.zeros(allocator, DType.BF16, Device.CPU, 8)) {
+        if (comm.rank() == 0) {
+          comm.broadcast(t, t, 0);
+        } else {
+          comm.allReduce(t, t, RedOp.MAX);
+        }
+      }
+      return "unexpected";
+    });
+    for (Object r : results) {
+      assertTrue(failure(r).getMessage().contains("rank 0 called broadcast(BF16, 8 elements, root 0) but rank 1 "
+          + "called allReduce(BF16, 8 elements, MAX)"), String.valueOf(r));
+    }
+  }
+
+  @Test
+  void badArgumentsAreRefusedBeforeAnyRankBlocks() {
+    List<Communicator> comms = LocalGroup.create(2, Duration.ofSeconds(60));
+    Communicator comm = comms.get(0);
+    try (Tensor f = Tensors.zeros(allocator, DType.F32, Device.CPU, 10);
+        Tensor small = Tensors.zeros(allocator, DType.F32, Device.CPU, 19);
+        Tensor ints = Tensors.zeros(allocator, DType.I32, Device.CPU, 10);
+        Tensor wide = Tensors.zeros(allocator, DType.F32, Device.CPU, 4, 5);
+        Tensor strided = wide.transpose(0, 1)) {
+      refused(IllegalArgumentException.class, "recv has 19 elements, expected 20", () -> comm.allGather(f, small));
+      refused(IllegalArgumentException.class, "recv has dtype I32", () -> comm.allReduce(f, ints, RedOp.SUM));
+      refused(IllegalArgumentException.class, "AVG takes floating-point dtypes", () -> comm.allReduce(ints, ints, RedOp.AVG));
+      refused(IllegalArgumentException.class, "root 2 out of range", () -> comm.broadcast(f, f, 2));
+      refused(IllegalArgumentException.class, "peer -1 out of range", () -> comm.send(f, -1));
+      refused(IllegalArgumentException.class, "must be contiguous", () -> comm.allReduce(strided, strided, RedOp.SUM));
+      refused(IllegalArgumentException.class, "not a multiple of 2", () -> comm.allToAll(small, small));
+      refused(NullPointerException.class, "recv", () -> comm.allReduce(f, null, RedOp.SUM));
+      comm.close();
+      refused(IllegalStateException.class, "is closed", () -> comm.barrier());
+      Tensor closed = Tensors.zeros(allocator, DType.F32, Device.CPU, 10);
+      closed.close();
+      refused(IllegalStateException.class, "send is closed", () -> comms.get(1).allReduce(closed, f, RedOp.SUM));
+    }
+    comms.get(1).close();
+  }
+
+  @Test
+  void aSendNobodyReceivesTimesOut() {
+    List<Communicator> comms = LocalGroup.create(2, SHORT);
+    try (Tensor t = Tensors.zeros(allocator, DType.F32, Device.CPU, 10)) {
+      CollectiveException e = assertThrows(CollectiveException.class, () -> comms.get(0).send(t, 1));
+      assertEquals(List.of(1), e.missingRanks());
+      assertTrue(e.getMessage().contains("rank 1 did not receive"), e.getMessage());
+      CollectiveException r = assertThrows(CollectiveException.class, () -> comms.get(1).recv(t, 0));
+      assertTrue(r.getMessage().contains("group was aborted"), r.getMessage());
+    }
+  }
+
+  @Test
+  void splitWithNoColorGivesNull() {
+    List<Communicator> comms = LocalGroup.create(1);
+    assertNull(comms.get(0).split(Communicator.NO_COLOR, 0));
+    assertThrows(IllegalArgumentException.class, () -> comms.get(0).split(-5, 0));
+  }
+
+  private static void refused(Class<? extends Throwable> type, String fragment, Executable call) {
+    long start = System.nanoTime();
+    Throwable e = assertThrows(type, call);
+    assertTrue(e.getMessage() != null && e.getMessage().contains(fragment),
+        "expected '" + fragment + "' in: " + e.getMessage());
+    assertTrue(System.nanoTime() - start < 5_000_000_000L, "refused without waiting for the peer");
+  }
+}
