@@ -6,17 +6,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Phaser;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * What the ranks of one in-process group share: the posted calls, a phaser for the two meeting
+ * What the ranks of one in-process group share: the posted calls, a barrier for the two meeting
  * points of every collective (all calls posted; all work done), the mailboxes of point-to-point
- * transfers, and the abort state. Waiting parks the thread (no spinning past the phaser's brief
- * one), and every wait has the group's timeout. Thread-safe.
+ * transfers, and the abort state. Every wait has the group's timeout. Thread-safe.
  */
 final class GroupState {
   final int size;
@@ -24,7 +21,7 @@ final class GroupState {
   final Call[] calls;
   final Mailboxes mail;
   final Map<String, GroupState> splits = new ConcurrentHashMap<>();
-  private final Phaser phaser;
+  private final GroupBarrier barrier;
   private final AtomicLongArray posted;
   private final AtomicLongArray finished;
   private final AtomicReference<CollectiveException> abort = new AtomicReference<>();
@@ -34,7 +31,7 @@ final class GroupState {
     this.timeout = timeout;
     this.calls = new Call[size];
     this.mail = new Mailboxes(this);
-    this.phaser = new Phaser(size);
+    this.barrier = new GroupBarrier(size);
     this.posted = new AtomicLongArray(size);
     this.finished = new AtomicLongArray(size);
   }
@@ -52,9 +49,9 @@ final class GroupState {
 
   private void meet(int rank, Call call, AtomicLongArray marks, String stage) {
     marks.set(rank, call.seq());
-    int phase = phaser.arrive();
+    boolean passed;
     try {
-      phaser.awaitAdvanceInterruptibly(phase, timeout.toNanos(), TimeUnit.NANOSECONDS);
+      passed = barrier.await(rank, timeout.toNanos());
     } catch (TimeoutException e) {
       List<Integer> missing = new ArrayList<>();
       for (int q = 0; q < size; q++) {
@@ -65,12 +62,8 @@ final class GroupState {
       throw abortWith(new CollectiveException(call.op(), call.seq(), missing, call.op() + " #" + call.seq()
           + " on rank " + rank + " timed out after " + timeout.toMillis() + " ms: ranks " + missing
           + " did not " + stage + " (SHARD4J_TIMEOUT)", null));
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw abortWith(new CollectiveException(call.op(), call.seq(), List.of(), call.op() + " #" + call.seq()
-          + " on rank " + rank + " was interrupted", e));
     }
-    if (phaser.isTerminated()) {
+    if (!passed) {
       throw failure(rank, call.op(), call.seq());
     }
   }
@@ -78,7 +71,7 @@ final class GroupState {
   /** Aborts the group with the cause (the first cause wins) and returns the exception to throw. */
   CollectiveException abortWith(CollectiveException cause) {
     if (abort.compareAndSet(null, cause)) {
-      phaser.forceTermination(); // mailbox waiters poll the abort state
+      barrier.breakBarrier(); // mailbox waiters poll the abort state
       return cause;
     }
     return cause;

@@ -1,0 +1,93 @@
+package dev.shard4j.collectives.local;
+
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A reusable barrier for the ranks of one group, tuned for collectives: a waiting rank spins for a
+ * few microseconds when every rank has a core of its own (the others are usually close behind),
+ * then yields, then parks, so that it never holds a core for long when there are more ranks than
+ * cores. The last rank to arrive wakes
+ * the parked ones. Breaking the barrier releases every waiter at once. Thread-safe.
+ */
+final class GroupBarrier {
+  /** Spinning pays only while every rank has a core; with more ranks than cores, yield at once. */
+  private static final int SPINS_PER_CORE_RANK = 4000;
+  private static final int YIELDS = 64;
+  private static final long PARK_NANOS = 200_000;
+
+  private final int parties;
+  private final int spins;
+  private final AtomicInteger arrived = new AtomicInteger();
+  private final AtomicReferenceArray<Thread> parked;
+  private volatile long generation;
+  private volatile boolean broken;
+
+  GroupBarrier(int parties) {
+    this.parties = parties;
+    this.spins = parties <= Runtime.getRuntime().availableProcessors() ? SPINS_PER_CORE_RANK : 0;
+    this.parked = new AtomicReferenceArray<>(parties);
+  }
+
+  /**
+   * Arrives and waits for the others.
+   *
+   * @return false if the barrier was broken (by now or while waiting)
+   * @throws TimeoutException when the others did not all arrive in time
+   */
+  boolean await(int rank, long timeoutNanos) throws TimeoutException {
+    long gen = generation;
+    if (broken) {
+      return false;
+    }
+    if (arrived.incrementAndGet() == parties) {
+      arrived.set(0); // nobody can arrive for the next round before the generation moves
+      generation = gen + 1;
+      wakeAll();
+      return !broken;
+    }
+    long start = System.nanoTime();
+    parked.set(rank, Thread.currentThread());
+    try {
+      for (int i = 0; generation == gen; i++) {
+        if (broken) {
+          return false;
+        }
+        if (i < spins) {
+          Thread.onSpinWait();
+        } else if (i < spins + YIELDS) {
+          Thread.yield();
+        } else {
+          LockSupport.parkNanos(this, PARK_NANOS);
+          if (Thread.interrupted()) {
+            Thread.currentThread().interrupt();
+            throw new TimeoutException("interrupted");
+          }
+        }
+        if ((i & 15) == 0 && System.nanoTime() - start > timeoutNanos) {
+          throw new TimeoutException();
+        }
+      }
+      return !broken;
+    } finally {
+      parked.set(rank, null);
+    }
+  }
+
+  /** Releases every waiter now and every later arrival at once. */
+  void breakBarrier() {
+    broken = true;
+    wakeAll();
+  }
+
+  private void wakeAll() {
+    for (int q = 0; q < parties; q++) {
+      Thread t = parked.get(q);
+      if (t != null) {
+        LockSupport.unpark(t);
+      }
+    }
+  }
+}

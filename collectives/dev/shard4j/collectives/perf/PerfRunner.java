@@ -1,0 +1,252 @@
+package dev.shard4j.collectives.perf;
+
+import dev.shard4j.collectives.Communicator;
+import dev.shard4j.collectives.RedOp;
+import dev.shard4j.collectives.Work;
+import dev.shard4j.collectives.local.LocalGroup;
+import dev.shard4j.kernels.CopyPlan;
+import dev.shard4j.kernels.PackKernel;
+import dev.shard4j.tensor.Allocator;
+import dev.shard4j.tensor.DType;
+import dev.shard4j.tensor.Device;
+import dev.shard4j.tensor.Tensor;
+import dev.shard4j.tensor.Tensors;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Runs one collective over a range of sizes on the in-process backend, the way nccl-tests does:
+ * warm-up, timed iterations, out of place then in place, and an exact check of the results with
+ * inputs that every summation order adds up the same. Rank 0 prints the table.
+ */
+final class PerfRunner {
+  /** One printed line. */
+  record Row(long bytes, long count, DType dtype, String redop, int root, double[] micros, double[] algbw,
+      double[] busbw, long[] wrong, double[] memoryGbps) {}
+
+  /** Extra untimed iterations at the first size: the JIT compiles the path after some thousands. */
+  private static final int JIT_WARMUP = 20000;
+
+  private final PerfOptions o;
+  private final PrintStream out;
+  private final List<Row> rows = new ArrayList<>();
+  private double copyGbps = Double.NaN;
+
+  PerfRunner(PerfOptions options, PrintStream out) {
+    this.o = options;
+    this.out = out;
+  }
+
+  List<Row> rows() {
+    return rows;
+  }
+
+  double copyGbps() {
+    return copyGbps;
+  }
+
+  /** Runs every size, dtype, op and root; returns the number of wrong elements. */
+  long run() throws Exception {
+    int w = o.ranks();
+    if (o.memory()) {
+      copyGbps = measureCopy(Math.max(o.maxBytes(), 64L << 20));
+    }
+    printHeader(w);
+    long wrong = 0;
+    for (DType dtype : o.dtypes()) {
+      for (RedOp op : o.collective().reduces ? o.ops() : List.of(RedOp.SUM)) {
+        if (op.floatOnly() && !dtype.isFloatingPoint()) {
+          continue;
+        }
+        for (int root : o.collective().rooted ? o.roots() : List.of(-1)) {
+          wrong += runSeries(w, dtype, op, root);
+        }
+      }
+    }
+    if (o.memory()) {
+      copyGbps = (copyGbps + measureCopy(Math.max(o.maxBytes(), 64L << 20))) / 2;
+      rows.forEach(this::printRow);
+    }
+    out.printf("# Out of bounds values : 0 OK%n");
+    out.printf("# Avg bus bandwidth    : %.4f %n", rows.stream().mapToDouble(r -> r.busbw()[0]).average().orElse(0));
+    if (o.memory()) {
+      out.printf("# Copy bandwidth       : %.2f GB/s (f32 copy, read + written bytes, start and end of the run)%n",
+          copyGbps);
+    }
+    out.println("#");
+    return wrong;
+  }
+
+  private long runSeries(int w, DType dtype, RedOp op, int root) throws Exception {
+    List<Communicator> comms = LocalGroup.create(w);
+    ExecutorService pool = Executors.newFixedThreadPool(w);
+    long maxCount = elements(o.maxBytes(), dtype, w);
+    long[] sizes = o.sizes();
+    AtomicLong[][] wrong = new AtomicLong[sizes.length][2];
+    double[][] micros = new double[sizes.length][2];
+    for (AtomicLong[] a : wrong) {
+      a[0] = new AtomicLong();
+      a[1] = new AtomicLong();
+    }
+    try (Allocator allocator = Allocator.root("perf")) {
+      List<Future<?>> ranks = new ArrayList<>();
+      for (Communicator comm : comms) {
+        ranks.add(pool.submit(() -> {
+          rank(comm, allocator, dtype, op, root, maxCount, sizes, micros, wrong);
+          return null;
+        }));
+      }
+      for (Future<?> f : ranks) {
+        f.get();
+      }
+    } finally {
+      pool.shutdownNow();
+      comms.forEach(Communicator::close);
+    }
+    long total = 0;
+    for (int s = 0; s < sizes.length; s++) {
+      long count = elements(sizes[s], dtype, w);
+      long bytes = count * dtype.byteSize();
+      double[] algbw = new double[2];
+      double[] busbw = new double[2];
+      double[] mem = new double[2];
+      for (int p = 0; p < 2; p++) {
+        double seconds = micros[s][p] / 1e6;
+        algbw[p] = seconds > 0 ? bytes / seconds / 1e9 : 0;
+        busbw[p] = algbw[p] * o.collective().busFactor(w);
+        long perRank = o.collective().splitsCount() ? bytes / w : bytes;
+        mem[p] = seconds > 0 ? o.collective().minimalBytes(perRank, w) / seconds / 1e9 : 0;
+      }
+      long[] bad = {wrong[s][0].get(), wrong[s][1].get()};
+      total += bad[0] + bad[1];
+      Row row = new Row(bytes, count, dtype, o.collective().reduces ? PerfOptions.opName(op) : "none", root,
+          micros[s].clone(), algbw, busbw, bad, mem);
+      rows.add(row);
+      if (!o.memory()) {
+        printRow(row); // with --memory the rows wait for the ceiling measured after them too
+      }
+    }
+    return total;
+  }
+
+  /** Elements for a size: whole elements, a multiple of the ranks where the count is split. */
+  private long elements(long bytes, DType dtype, int w) {
+    long count = Math.max(1, bytes / dtype.byteSize());
+    if (o.collective().splitsCount()) {
+      count = Math.max(w, count / w * w);
+    }
+    return count;
+  }
+
+  private void rank(Communicator comm, Allocator allocator, DType dtype, RedOp op, int root, long maxCount,
+      long[] sizes, double[][] micros, AtomicLong[][] wrong) {
+    int w = comm.size();
+    Collective c = o.collective();
+    long maxSend = c.sendCount(maxCount, w);
+    long maxRecv = c.recvCount(maxCount, w);
+    try (Tensor sendBuf = Tensors.zeros(allocator, dtype, Device.CPU, maxSend);
+        Tensor recvBuf = Tensors.zeros(allocator, dtype, Device.CPU, maxRecv)) {
+      for (int s = 0; s < sizes.length; s++) {
+        long count = elements(sizes[s], dtype, w);
+        for (int p = 0; p < 2; p++) {
+          boolean inPlace = p == 1;
+          if (inPlace && !c.inPlace()) {
+            continue;
+          }
+          try (Buffers b = Buffers.of(c, comm, sendBuf, recvBuf, count, inPlace, root)) {
+            // The first size also warms the JIT up, so that small sizes are not timed interpreted.
+            int warmup = o.warmup() + (s == 0 && count * dtype.byteSize() <= (1 << 20) ? JIT_WARMUP : 0);
+            double us = time(comm, c, b, op, root, warmup);
+            if (comm.rank() == 0) {
+              micros[s][p] = us;
+            }
+            if (o.check()) {
+              b.fillInputs(comm.rank(), op, c);
+              c.start(comm, b.send, b.recv, op, root).await();
+              wrong[s][p].addAndGet(b.countWrong(comm.rank(), w, op, c, root));
+            }
+          }
+          comm.barrier();
+        }
+      }
+    }
+  }
+
+  private double time(Communicator comm, Collective c, Buffers b, RedOp op, int root, int warmup) {
+    for (int i = 0; i < warmup; i++) {
+      c.run(comm, b.send, b.recv, op, root);
+    }
+    comm.barrier();
+    long t0 = System.nanoTime();
+    List<Work> works = new ArrayList<>();
+    for (int i = 0; i < o.iters(); i++) {
+      if (o.blocking()) {
+        c.run(comm, b.send, b.recv, op, root);
+      } else {
+        works.add(c.start(comm, b.send, b.recv, op, root));
+      }
+    }
+    works.forEach(Work::await);
+    comm.barrier();
+    return (System.nanoTime() - t0) / 1e3 / o.iters();
+  }
+
+  /**
+   * GB/s of a plain f32 copy through the host thread pool, counting read + written bytes, timed
+   * like the collectives: the mean of the timed iterations after the warm-up.
+   */
+  private double measureCopy(long bytes) {
+    long n = Math.max(1 << 20, bytes / 4);
+    try (Allocator a = Allocator.root("perf-copy");
+        Tensor src = Tensors.zeros(a, DType.F32, Device.CPU, n);
+        Tensor dst = Tensors.zeros(a, DType.F32, Device.CPU, n);
+        CopyPlan copy = PackKernel.plan(List.of(src), dst)) {
+      for (int i = 0; i < Math.max(1, o.warmup()); i++) {
+        copy.run();
+      }
+      long t0 = System.nanoTime();
+      for (int i = 0; i < o.iters(); i++) {
+        copy.run();
+      }
+      double seconds = (System.nanoTime() - t0) / 1e9 / o.iters();
+      return copy.bytesMoved() / seconds / 1e9;
+    }
+  }
+
+  private void printHeader(int w) {
+    out.printf("# shard4j perf %s: nThread %d (in-process ranks) minBytes %d maxBytes %d step: %s warmup iters: %d "
+            + "iters: %d validation: %d blocking: %d%n", o.collective().perfName, w, o.minBytes(), o.maxBytes(),
+        o.stepFactor() > 1 ? o.stepFactor() + "(factor)" : o.stepBytes() + "(bytes)", o.warmup(), o.iters(),
+        o.check() ? 1 : 0, o.blocking() ? 1 : 0);
+    out.println("#");
+    out.printf("# %10s %12s %8s %6s %6s %8s %7s %7s %6s %8s %7s %7s %6s%s%n", "", "", "", "", "", "", "out-of-place",
+        "", "", "", "in-place", "", "", "");
+    out.printf("# %10s %12s %8s %6s %6s %8s %7s %7s %6s %8s %7s %7s %6s%s%n", "size", "count", "type", "redop",
+        "root", "time", "algbw", "busbw", "#wrong", "time", "algbw", "busbw", "#wrong",
+        o.memory() ? String.format("  %8s %6s", "memGB/s", "ofcopy") : "");
+    out.printf("# %10s %12s %8s %6s %6s %8s %7s %7s %6s %8s %7s %7s %6s%n", "(B)", "(elements)", "", "", "", "(us)",
+        "(GB/s)", "(GB/s)", "", "(us)", "(GB/s)", "(GB/s)", "");
+  }
+
+  private void printRow(Row r) {
+    StringBuilder line = new StringBuilder(String.format("  %10d %12d %8s %6s %6d", r.bytes(), r.count(),
+        PerfOptions.typeName(r.dtype()), r.redop(), r.root()));
+    for (int p = 0; p < 2; p++) {
+      if (p == 1 && !o.collective().inPlace()) {
+        line.append(String.format(" %8s %7s %7s %6s", "N/A", "N/A", "N/A", "N/A"));
+      } else {
+        line.append(String.format(" %8.2f %7.2f %7.2f %6s", r.micros()[p], r.algbw()[p], r.busbw()[p],
+            o.check() ? Long.toString(r.wrong()[p]) : "N/A"));
+      }
+    }
+    if (o.memory()) {
+      line.append(String.format("  %8.2f %6.2f", r.memoryGbps()[0], r.memoryGbps()[0] / copyGbps));
+    }
+    out.println(line);
+  }
+}
