@@ -36,6 +36,7 @@ final class PerfRunner {
   private final PrintStream out;
   private final List<Row> rows = new ArrayList<>();
   private double copyGbps = Double.NaN;
+  private volatile boolean firstSeries = true;
 
   PerfRunner(PerfOptions options, PrintStream out) {
     this.o = options;
@@ -104,6 +105,7 @@ final class PerfRunner {
       for (Future<?> f : ranks) {
         f.get();
       }
+      firstSeries = false;
     } finally {
       pool.shutdownNow();
       comms.forEach(Communicator::close);
@@ -159,8 +161,9 @@ final class PerfRunner {
             continue;
           }
           try (Buffers b = Buffers.of(c, comm, sendBuf, recvBuf, count, inPlace, root)) {
-            // The first size also warms the JIT up, so that small sizes are not timed interpreted.
-            int warmup = o.warmup() + (s == 0 && count * dtype.byteSize() <= (1 << 20) ? JIT_WARMUP : 0);
+            // The first small size of the run also warms the JIT up, so small sizes are not timed
+            // interpreted.
+            int warmup = o.warmup() + (firstSeries && s == 0 && count * dtype.byteSize() <= (1 << 20) ? JIT_WARMUP : 0);
             double us = time(comm, c, b, op, root, warmup);
             if (comm.rank() == 0) {
               micros[s][p] = us;

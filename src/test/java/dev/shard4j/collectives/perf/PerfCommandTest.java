@@ -1,0 +1,91 @@
+package dev.shard4j.collectives.perf;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.shard4j.collectives.Communicator;
+import dev.shard4j.collectives.RedOp;
+import dev.shard4j.collectives.local.LocalGroup;
+import dev.shard4j.tensor.Allocator;
+import dev.shard4j.tensor.DType;
+import dev.shard4j.tensor.Device;
+import dev.shard4j.tensor.Tensor;
+import dev.shard4j.tensor.Tensors;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+class PerfCommandTest {
+
+  private static String run(String... args) {
+    PrintStream old = System.out;
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    System.setOut(new PrintStream(bytes, true, StandardCharsets.UTF_8));
+    try {
+      int code = new CommandLine(new PerfCommand()).execute(args);
+      return code + "\n" + bytes.toString(StandardCharsets.UTF_8);
+    } finally {
+      System.setOut(old);
+    }
+  }
+
+  @Test
+  void everyOperationRunsAndChecksCleanly(@TempDir Path dir) throws Exception {
+    for (String op : new String[] {"all_reduce", "all_gather", "reduce_scatter", "broadcast", "reduce", "alltoall",
+        "sendrecv"}) {
+      Path json = dir.resolve(op + ".json");
+      String out = run(op, "-b", "64", "-e", "4K", "-f", "4", "-n", "3", "-w", "1", "--ranks", "3", "-d", "all",
+          "-o", "all", "-r", "-1", "--json", json.toString());
+      assertTrue(out.startsWith("0\n"), out);
+      assertTrue(out.contains("#wrong") && out.contains("# Avg bus bandwidth"), out);
+      assertTrue(out.contains("bfloat16") && out.contains("int8"), out);
+      String text = Files.readString(json);
+      assertTrue(text.contains("\"wrong\": 0") && !text.matches("(?s).*\"wrong\": [1-9].*"), text);
+    }
+  }
+
+  @Test
+  void rowsCarryNcclTestsFormulas() {
+    String out = run("all_reduce", "-b", "1M", "-e", "1M", "-n", "2", "-w", "1", "--ranks", "4", "--memory");
+    String row = out.lines().filter(l -> l.trim().startsWith("1048576")).findFirst().orElseThrow();
+    String[] f = row.trim().split("\\s+");
+    // size count type redop root time algbw busbw #wrong ...
+    assertEquals("262144", f[1]);
+    double time = Double.parseDouble(f[5]);
+    double algbw = Double.parseDouble(f[6]);
+    double busbw = Double.parseDouble(f[7]);
+    assertEquals(1048576 / (time * 1e3), algbw, 0.01 + algbw * 0.01);
+    assertEquals(algbw * 2 * 3 / 4.0, busbw, 0.01 + busbw * 0.01);
+    assertTrue(out.contains("# Copy bandwidth"), out);
+  }
+
+  @Test
+  void badFlagsAreRefused() {
+    assertTrue(run("all_reduce", "-d", "float128").startsWith("2\n"));
+    assertTrue(run("all_things").startsWith("2\n"));
+    assertTrue(run("broadcast", "--ranks", "2", "-r", "5").startsWith("2\n"));
+  }
+
+  @Test
+  void wrongElementsAreCounted() {
+    List<Communicator> comms = LocalGroup.create(1);
+    try (Allocator a = Allocator.root("perf-check");
+        Tensor send = Tensors.zeros(a, DType.BF16, Device.CPU, 100);
+        Tensor recv = Tensors.zeros(a, DType.BF16, Device.CPU, 100);
+        Buffers b = Buffers.of(Collective.ALL_REDUCE, comms.get(0), send, recv, 100, false, -1)) {
+      b.fillInputs(0, RedOp.SUM, Collective.ALL_REDUCE);
+      comms.get(0).allReduce(b.send, b.recv, RedOp.SUM);
+      assertEquals(0, b.countWrong(0, 1, RedOp.SUM, Collective.ALL_REDUCE, -1));
+      try (Tensor one = b.recv.narrow(0, 17, 1)) {
+        one.fill(42.0);
+      }
+      assertEquals(1, b.countWrong(0, 1, RedOp.SUM, Collective.ALL_REDUCE, -1));
+    }
+  }
+}
