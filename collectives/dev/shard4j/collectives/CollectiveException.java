@@ -11,8 +11,11 @@ import java.util.List;
 public class CollectiveException extends Shard4jException {
   private static final long serialVersionUID = 1L;
 
+  /** The operation that failed. */
   private final String operation;
+  /** Its sequence number on the reporting rank. */
   private final long sequence;
+  /** Ranks that did not arrive. */
   private final List<Integer> missingRanks;
 
   /**

@@ -1,0 +1,78 @@
+package dev.shard4j.collectives.rendezvous;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Supplier;
+
+/**
+ * A joined launch: the store connection every rank shares, and on rank 0 the server behind it.
+ * Bootstraps what the ranks must agree on, such as the ncclUniqueId that rank 0 creates. The
+ * creator closes it; rank 0 should close last (its server goes with it).
+ */
+public final class Rendezvous implements AutoCloseable {
+  private final LaunchEnv env;
+  private final TcpStoreServer server;
+  private final TcpStore store;
+  private long rounds;
+
+  Rendezvous(LaunchEnv env, TcpStoreServer server, TcpStore store) {
+    this.env = env;
+    this.server = server;
+    this.store = store;
+  }
+
+  /**
+   * The launch this rank joined.
+   *
+   * @return the environment
+   */
+  public LaunchEnv env() {
+    return env;
+  }
+
+  /**
+   * The store connection.
+   *
+   * @return the client
+   */
+  public TcpStore store() {
+    return store;
+  }
+
+  /**
+   * Rank 0 makes a value (for NCCL, the ncclUniqueId) and publishes it; every rank returns it.
+   *
+   * @param name what the value is, part of its key
+   * @param maker called on rank 0 only
+   * @return the value rank 0 made
+   */
+  public byte[] shareFromRankZero(String name, Supplier<byte[]> maker) {
+    String key = "shard4j/" + name + "/" + (++rounds);
+    if (env.rank() == 0) {
+      store.set(key, maker.get());
+    }
+    return store.get(key);
+  }
+
+  /**
+   * Waits until every rank has reached this point (each round has its own keys).
+   */
+  public void barrier() {
+    String prefix = "shard4j/barrier/" + (++rounds) + "/";
+    store.set(prefix + env.rank(), new byte[0]);
+    List<String> keys = new ArrayList<>();
+    for (int r = 0; r < env.worldSize(); r++) {
+      keys.add(prefix + r);
+    }
+    store.waitFor(keys, store.timeout());
+  }
+
+  /** Closes the connection, and on rank 0 the server. */
+  @Override
+  public void close() {
+    store.close();
+    if (server != null) {
+      server.close();
+    }
+  }
+}

@@ -1,0 +1,98 @@
+package dev.shard4j.collectives.rendezvous;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.shard4j.bindings.WaitTimeoutException;
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+class TcpStoreTest {
+  private static final Duration TIMEOUT = Duration.ofSeconds(10);
+
+  private static byte[] b(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void everyCallWorksAcrossClients() throws Exception {
+    try (TcpStoreServer server = TcpStoreServer.start(InetAddress.getLoopbackAddress(), 0);
+        TcpStore a = TcpStore.connect("127.0.0.1", server.port(), TIMEOUT);
+        TcpStore c = TcpStore.connect("127.0.0.1", server.port(), TIMEOUT)) {
+      a.set("k", b("v1"));
+      assertArrayEquals(b("v1"), c.get("k"));
+      assertEquals(5, a.add("n", 5));
+      assertEquals(3, c.add("n", -2));
+      assertArrayEquals(b("3"), a.get("n"));
+      assertArrayEquals(b("first"), a.compareSet("cas", null, b("first")), "absent matches null");
+      assertArrayEquals(b("first"), c.get("cas"));
+      assertArrayEquals(b("first"), c.compareSet("cas", b("wrong"), b("second")), "no swap on mismatch");
+      assertArrayEquals(b("second"), c.compareSet("cas", b("first"), b("second")));
+      assertTrue(a.delete("k"));
+      assertFalse(a.delete("k"));
+      // get waits for a key another client sets later
+      CompletableFuture<byte[]> later = CompletableFuture.supplyAsync(() -> c.get("late"));
+      Thread.sleep(100);
+      assertFalse(later.isDone());
+      a.set("late", b("here"));
+      assertArrayEquals(b("here"), later.get(10, TimeUnit.SECONDS));
+      CompletableFuture<Void> both = CompletableFuture.runAsync(() -> c.waitFor(List.of("x", "y"), TIMEOUT));
+      a.set("x", b(""));
+      Thread.sleep(50);
+      assertFalse(both.isDone());
+      a.set("y", b(""));
+      both.get(10, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void callsTimeOutAndALostServerIsAClearError() {
+    TcpStoreServer server = TcpStoreServer.start(InetAddress.getLoopbackAddress(), 0);
+    TcpStore client = TcpStore.connect("127.0.0.1", server.port(), TIMEOUT);
+    long start = System.nanoTime();
+    WaitTimeoutException t = assertThrows(WaitTimeoutException.class, () -> client.get("never", Duration.ofMillis(300)));
+    assertTrue(t.getMessage().contains("get('never')") && t.getMessage().contains("300 ms"), t.getMessage());
+    assertTrue(System.nanoTime() - start < 5_000_000_000L);
+    server.close();
+    StoreException gone = assertThrows(StoreException.class, () -> client.set("a", b("b")));
+    assertTrue(gone.getMessage().contains("is gone") || gone.getMessage().contains("lost"), gone.getMessage());
+    StoreException again = assertThrows(StoreException.class, () -> client.get("a"));
+    assertTrue(again.getMessage().contains("127.0.0.1:" + server.port()), again.getMessage());
+    client.close();
+  }
+
+  @Test
+  void connectingToNothingGivesUpAtTheTimeout() {
+    int port;
+    try (TcpStoreServer s = TcpStoreServer.start(InetAddress.getLoopbackAddress(), 0)) {
+      port = s.port(); // free again once closed
+    }
+    long start = System.nanoTime();
+    StoreException e = assertThrows(StoreException.class, () -> TcpStore.connect("127.0.0.1", port, Duration.ofMillis(500)));
+    assertTrue(e.getMessage().contains("cannot reach the store at 127.0.0.1:" + port), e.getMessage());
+    assertTrue(System.nanoTime() - start < 5_000_000_000L);
+  }
+
+  @Test
+  void launchEnvironmentIsReadAsTorchrunWritesIt() {
+    LaunchEnv env = LaunchEnv.from(Map.of("RANK", "3", "WORLD_SIZE", "8", "LOCAL_RANK", "1", "LOCAL_WORLD_SIZE", "4",
+        "MASTER_ADDR", "10.1.2.3", "MASTER_PORT", "29500"));
+    assertEquals(new LaunchEnv(3, 8, 1, 4, "10.1.2.3", 29500), env);
+    IllegalArgumentException missing = assertThrows(IllegalArgumentException.class,
+        () -> LaunchEnv.from(Map.of("RANK", "0", "WORLD_SIZE", "2")));
+    assertTrue(missing.getMessage().contains("MASTER_PORT is not set"), missing.getMessage());
+    assertThrows(IllegalArgumentException.class, () -> LaunchEnv.from(Map.of("RANK", "2", "WORLD_SIZE", "2",
+        "MASTER_PORT", "1")));
+    assertThrows(IllegalArgumentException.class, () -> LaunchEnv.from(Map.of("RANK", "x", "WORLD_SIZE", "2",
+        "MASTER_PORT", "1")));
+  }
+}
