@@ -64,7 +64,8 @@ public final class PerfCommand implements Callable<Integer> {
   @Option(names = "--ranks", defaultValue = "2", description = "In-process ranks (default: ${DEFAULT-VALUE})")
   int ranks;
 
-  @Option(names = "--backend", defaultValue = "cpu", description = "cpu (in-process ranks) (default: ${DEFAULT-VALUE})")
+  @Option(names = "--backend", defaultValue = "cpu",
+      description = "cpu (ranks are threads of this JVM) or nccl (one rank per GPU) (default: ${DEFAULT-VALUE})")
   String backend;
 
   @Option(names = "--memory", description = "Also print memory throughput and its fraction of a copy bandwidth")
@@ -100,8 +101,11 @@ public final class PerfCommand implements Callable<Integer> {
   }
 
   private PerfOptions options() {
-    if (!backend.equals("cpu")) {
-      throw new IllegalArgumentException("--backend " + backend + ": only the in-process cpu backend is available");
+    if (!backend.equals("cpu") && !backend.equals("nccl")) {
+      throw new IllegalArgumentException("--backend " + backend + " is not cpu or nccl");
+    }
+    if (backend.equals("nccl") && memory) {
+      throw new IllegalArgumentException("--memory measures host memory: use it with --backend cpu");
     }
     if (ranks < 1 || ranks > 64) {
       throw new IllegalArgumentException("--ranks must be in [1, 64], got " + ranks);
@@ -128,7 +132,7 @@ public final class PerfCommand implements Callable<Integer> {
     } else {
       roots.add(root);
     }
-    return new PerfOptions(Collective.parse(operation), ranks, min, max, stepFactor, PerfOptions.parseBytes(stepBytes),
+    return new PerfOptions(Collective.parse(operation), backend, ranks, min, max, stepFactor, PerfOptions.parseBytes(stepBytes),
         iters, warmup, check != 0, dtypes, ops, roots, blocking != 0, memory, json);
   }
 

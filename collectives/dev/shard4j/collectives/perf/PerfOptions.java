@@ -9,7 +9,8 @@ import java.util.List;
  * What one {@code shard4j perf} run measures; the flags mirror nccl-tests.
  *
  * @param collective the operation
- * @param ranks ranks of the in-process backend
+ * @param backend cpu (ranks are threads of this JVM) or nccl (one rank per GPU of this process)
+ * @param ranks ranks
  * @param minBytes -b
  * @param maxBytes -e
  * @param stepFactor -f (0: step by stepBytes)
@@ -24,7 +25,7 @@ import java.util.List;
  * @param memory also print memory throughput and its fraction of a copy bandwidth
  * @param json where to write the rows as JSON, or null
  */
-record PerfOptions(Collective collective, int ranks, long minBytes, long maxBytes, int stepFactor, long stepBytes,
+record PerfOptions(Collective collective, String backend, int ranks, long minBytes, long maxBytes, int stepFactor, long stepBytes,
     int iters, int warmup, boolean check, List<DType> dtypes, List<RedOp> ops, List<Integer> roots, boolean blocking,
     boolean memory, Path json) {
 

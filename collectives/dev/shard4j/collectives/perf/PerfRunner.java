@@ -4,6 +4,7 @@ import dev.shard4j.collectives.Communicator;
 import dev.shard4j.collectives.RedOp;
 import dev.shard4j.collectives.Work;
 import dev.shard4j.collectives.local.LocalGroup;
+import dev.shard4j.collectives.nccl.NcclCommunicator;
 import dev.shard4j.kernels.CopyPlan;
 import dev.shard4j.kernels.PackKernel;
 import dev.shard4j.tensor.Allocator;
@@ -84,7 +85,7 @@ final class PerfRunner {
   }
 
   private long runSeries(int w, DType dtype, RedOp op, int root) throws Exception {
-    List<Communicator> comms = LocalGroup.create(w);
+    List<Communicator> comms = communicators(w);
     ExecutorService pool = Executors.newFixedThreadPool(w);
     long maxCount = elements(o.maxBytes(), dtype, w);
     long[] sizes = o.sizes();
@@ -136,6 +137,18 @@ final class PerfRunner {
     return total;
   }
 
+  /** The ranks: threads of this JVM on the CPU, or one NCCL rank per GPU of this process. */
+  private List<Communicator> communicators(int w) {
+    if (!o.backend().equals("nccl")) {
+      return LocalGroup.create(w);
+    }
+    List<Device> devices = new ArrayList<>();
+    for (int i = 0; i < w; i++) {
+      devices.add(Device.cuda(i));
+    }
+    return new ArrayList<>(NcclCommunicator.createAll(devices));
+  }
+
   /** Elements for a size: whole elements, a multiple of the ranks where the count is split. */
   private long elements(long bytes, DType dtype, int w) {
     long count = Math.max(1, bytes / dtype.byteSize());
@@ -151,8 +164,8 @@ final class PerfRunner {
     Collective c = o.collective();
     long maxSend = c.sendCount(maxCount, w);
     long maxRecv = c.recvCount(maxCount, w);
-    try (Tensor sendBuf = Tensors.zeros(allocator, dtype, Device.CPU, maxSend);
-        Tensor recvBuf = Tensors.zeros(allocator, dtype, Device.CPU, maxRecv)) {
+    try (Tensor sendBuf = Tensors.zeros(allocator, dtype, comm.device(), maxSend);
+        Tensor recvBuf = Tensors.zeros(allocator, dtype, comm.device(), maxRecv)) {
       for (int s = 0; s < sizes.length; s++) {
         long count = elements(sizes[s], dtype, w);
         for (int p = 0; p < 2; p++) {
@@ -222,7 +235,7 @@ final class PerfRunner {
   }
 
   private void printHeader(int w) {
-    out.printf("# shard4j perf %s: nThread %d (in-process ranks) minBytes %d maxBytes %d step: %s warmup iters: %d "
+    out.printf("# shard4j perf %s (" + o.backend() + "): nThread %d minBytes %d maxBytes %d step: %s warmup iters: %d "
             + "iters: %d validation: %d blocking: %d%n", o.collective().perfName, w, o.minBytes(), o.maxBytes(),
         o.stepFactor() > 1 ? o.stepFactor() + "(factor)" : o.stepBytes() + "(bytes)", o.warmup(), o.iters(),
         o.check() ? 1 : 0, o.blocking() ? 1 : 0);

@@ -1,0 +1,385 @@
+package dev.shard4j.collectives.nccl;
+
+import dev.shard4j.bindings.Nccl;
+import dev.shard4j.bindings.NcclException;
+import dev.shard4j.bindings.Setting;
+import dev.shard4j.bindings.WaitTimeoutException;
+import dev.shard4j.collectives.CollectiveArgs;
+import dev.shard4j.collectives.CollectiveException;
+import dev.shard4j.collectives.Communicator;
+import dev.shard4j.collectives.RedOp;
+import dev.shard4j.collectives.Work;
+import dev.shard4j.collectives.rendezvous.Rendezvous;
+import dev.shard4j.tensor.Allocator;
+import dev.shard4j.tensor.DType;
+import dev.shard4j.tensor.Device;
+import dev.shard4j.tensor.Event;
+import dev.shard4j.tensor.Stream;
+import dev.shard4j.tensor.Tensor;
+import dev.shard4j.tensor.Tensors;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.IntSupplier;
+
+/**
+ * The NCCL backend: one rank on one GPU, its operations enqueued on the communicator's own stream
+ * and returned as work that carries an event. The communicator is nonblocking (ncclConfig_t
+ * blocking = 0), so no call can hang the caller: every wait polls with SHARD4J_TIMEOUT and aborts
+ * the communicator (ncclCommAbort) when it runs out or NCCL reports an asynchronous error.
+ *
+ * <p>Buffers are contiguous tensors on the communicator's device; the work keeps them alive until
+ * it is seen done. Work queued on other streams must be ordered before a call with an event
+ * ({@link #stream()}). One thread at a time per communicator.
+ */
+public final class NcclCommunicator implements Communicator {
+  /** Accounts for the one-element buffers of barriers. */
+  private static final Allocator BARRIER_ALLOCATOR = Allocator.root("nccl-barrier");
+
+  private final long comm;
+  private final Device device;
+  private final Stream stream;
+  private final int rank;
+  private final int size;
+  private final Duration timeout;
+  private final AtomicReference<CollectiveException> aborted = new AtomicReference<>();
+  /** Work not yet seen done, oldest first: each enqueue releases the finished ones. */
+  private final java.util.ArrayDeque<NcclWork> outstanding = new java.util.ArrayDeque<>();
+  private long sequence;
+  private boolean closed;
+
+  private NcclCommunicator(long comm, Device device, Duration timeout) {
+    this.comm = comm;
+    this.device = device;
+    this.timeout = timeout;
+    this.stream = Stream.create(device);
+    int[] rs = Nccl.rankAndSize(comm);
+    this.rank = rs[0];
+    this.size = rs[1];
+  }
+
+  /**
+   * Joins a communicator from rank 0's unique id (one process per GPU).
+   *
+   * @param device this rank's GPU
+   * @param uniqueId rank 0's {@link Nccl#uniqueId()}, shared with every rank
+   * @param worldSize ranks in the communicator
+   * @param rank this rank
+   * @return the communicator, owned by the caller
+   */
+  public static NcclCommunicator create(Device device, byte[] uniqueId, int worldSize, int rank) {
+    if (!device.isCuda()) {
+      throw new IllegalArgumentException("NCCL needs a CUDA device, got " + device);
+    }
+    CollectiveArgs.rank(rank, "rank", worldSize);
+    if (uniqueId == null || uniqueId.length != Nccl.UNIQUE_ID_BYTES) {
+      throw new IllegalArgumentException("uniqueId must hold " + Nccl.UNIQUE_ID_BYTES + " bytes");
+    }
+    Duration timeout = Setting.TIMEOUT.asSeconds();
+    long comm = Nccl.initRank(device.index(), uniqueId, worldSize, rank);
+    awaitReady(comm, timeout, "ncclCommInitRankConfig");
+    return new NcclCommunicator(comm, device, timeout);
+  }
+
+  /**
+   * Joins through the rendezvous: rank 0 makes the unique id and publishes it in the store.
+   *
+   * @param rendezvous this process's joined launch
+   * @param device this rank's GPU (usually cuda:LOCAL_RANK)
+   * @return the communicator, owned by the caller
+   */
+  public static NcclCommunicator create(Rendezvous rendezvous, Device device) {
+    byte[] id = rendezvous.shareFromRankZero("nccl-unique-id", Nccl::uniqueId);
+    return create(device, id, rendezvous.env().worldSize(), rendezvous.env().rank());
+  }
+
+  /**
+   * One communicator per device of this process, initialised together (a group of
+   * ncclCommInitRankConfig calls, as ncclCommInitAll does).
+   *
+   * @param devices the GPUs, rank i on devices[i]
+   * @return the communicators, each owned by the caller
+   */
+  public static List<NcclCommunicator> createAll(List<Device> devices) {
+    byte[] id = Nccl.uniqueId();
+    long[] comms = new long[devices.size()];
+    Nccl.groupStart();
+    for (int i = 0; i < comms.length; i++) {
+      comms[i] = Nccl.initRank(devices.get(i).index(), id, comms.length, i);
+    }
+    Nccl.groupEnd();
+    Duration timeout = Setting.TIMEOUT.asSeconds();
+    List<NcclCommunicator> out = new ArrayList<>();
+    for (int i = 0; i < comms.length; i++) {
+      awaitReady(comms[i], timeout, "ncclCommInitRankConfig");
+      out.add(new NcclCommunicator(comms[i], devices.get(i), timeout));
+    }
+    return out;
+  }
+
+  /** Polls a nonblocking communicator until its pending call is done. */
+  private static void awaitReady(long comm, Duration timeout, String call) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    int status;
+    while ((status = Nccl.asyncError(comm)) == Nccl.IN_PROGRESS) {
+      if (System.nanoTime() - deadline > 0) {
+        Nccl.abort(comm);
+        throw new WaitTimeoutException(call + " did not finish within " + timeout.toMillis()
+            + " ms (are all ranks starting?); the communicator was aborted");
+      }
+      Thread.onSpinWait();
+    }
+    if (status != Nccl.SUCCESS) {
+      Nccl.abort(comm);
+      throw new NcclException(call + " failed: " + Nccl.errorString(status), status);
+    }
+  }
+
+  @Override
+  public int rank() {
+    return rank;
+  }
+
+  @Override
+  public int size() {
+    return size;
+  }
+
+  @Override
+  public Device device() {
+    return device;
+  }
+
+  /**
+   * The stream every operation of this communicator runs on.
+   *
+   * @return the communication stream
+   */
+  public Stream stream() {
+    return stream;
+  }
+
+  @Override
+  public Work allReduceAsync(Tensor send, Tensor recv, RedOp op) {
+    buffers(send, "send", recv, "recv", send == null ? 0 : send.numel());
+    CollectiveArgs.op(op, send.dtype());
+    return enqueue("allReduce", List.of(send, recv), () -> withOp(op, send, redOp ->
+        Nccl.allReduce(send.dataAddress(), recv.dataAddress(), send.numel(), send.dtype().nativeCode(), redOp, comm,
+            stream.nativeHandle())));
+  }
+
+  @Override
+  public Work allGatherAsync(Tensor send, Tensor recv) {
+    buffers(send, "send", recv, "recv", send == null ? 0 : send.numel() * size);
+    return enqueue("allGather", List.of(send, recv), () -> Nccl.allGather(send.dataAddress(), recv.dataAddress(),
+        send.numel(), send.dtype().nativeCode(), comm, stream.nativeHandle()));
+  }
+
+  @Override
+  public Work reduceScatterAsync(Tensor send, Tensor recv, RedOp op) {
+    buffers(recv, "recv", send, "send", recv == null ? 0 : recv.numel() * size);
+    CollectiveArgs.op(op, recv.dtype());
+    return enqueue("reduceScatter", List.of(send, recv), () -> withOp(op, recv, redOp ->
+        Nccl.reduceScatter(send.dataAddress(), recv.dataAddress(), recv.numel(), recv.dtype().nativeCode(), redOp,
+            comm, stream.nativeHandle())));
+  }
+
+  @Override
+  public Work broadcastAsync(Tensor send, Tensor recv, int root) {
+    CollectiveArgs.rank(root, "root", size);
+    CollectiveArgs.buffer(recv, "recv", device);
+    if (rank == root) {
+      buffers(recv, "recv", send, "send", recv.numel());
+    }
+    Tensor from = rank == root ? send : recv;
+    return enqueue("broadcast", List.of(from, recv), () -> Nccl.broadcast(from.dataAddress(), recv.dataAddress(),
+        recv.numel(), recv.dtype().nativeCode(), root, comm, stream.nativeHandle()));
+  }
+
+  @Override
+  public Work reduceAsync(Tensor send, Tensor recv, RedOp op, int root) {
+    CollectiveArgs.rank(root, "root", size);
+    CollectiveArgs.buffer(send, "send", device);
+    CollectiveArgs.op(op, send.dtype());
+    if (rank == root) {
+      buffers(send, "send", recv, "recv", send.numel());
+    }
+    Tensor to = rank == root ? recv : send;
+    return enqueue("reduce", List.of(send, to), () -> withOp(op, send, redOp -> Nccl.reduce(send.dataAddress(),
+        to.dataAddress(), send.numel(), send.dtype().nativeCode(), redOp, root, comm, stream.nativeHandle())));
+  }
+
+  @Override
+  public Work allToAllAsync(Tensor send, Tensor recv) {
+    buffers(send, "send", recv, "recv", send == null ? 0 : send.numel());
+    CollectiveArgs.divisible(send, "send", size);
+    long block = send.numel() / size;
+    int dtype = send.dtype().nativeCode();
+    long bytes = block * send.dtype().byteSize();
+    // All-to-all as one group of sends and receives, as NCCL's own ncclAlltoAll does.
+    return enqueue("allToAll", List.of(send, recv), () -> {
+      Nccl.groupStart();
+      for (int q = 0; q < size; q++) {
+        Nccl.send(send.dataAddress() + q * bytes, block, dtype, q, comm, stream.nativeHandle());
+        Nccl.recv(recv.dataAddress() + q * bytes, block, dtype, q, comm, stream.nativeHandle());
+      }
+      return Nccl.groupEnd();
+    });
+  }
+
+  @Override
+  public Work sendAsync(Tensor tensor, int peer) {
+    CollectiveArgs.buffer(tensor, "tensor", device);
+    CollectiveArgs.rank(peer, "peer", size);
+    return enqueue("send", List.of(tensor), () -> Nccl.send(tensor.dataAddress(), tensor.numel(),
+        tensor.dtype().nativeCode(), peer, comm, stream.nativeHandle()));
+  }
+
+  @Override
+  public Work recvAsync(Tensor tensor, int peer) {
+    CollectiveArgs.buffer(tensor, "tensor", device);
+    CollectiveArgs.rank(peer, "peer", size);
+    return enqueue("recv", List.of(tensor), () -> Nccl.recv(tensor.dataAddress(), tensor.numel(),
+        tensor.dtype().nativeCode(), peer, comm, stream.nativeHandle()));
+  }
+
+  @Override
+  public Work barrierAsync() {
+    // An all-reduce of one element, as NCCL users do for a barrier.
+    Tensor one = Tensors.zeros(BARRIER_ALLOCATOR, DType.F32, device, 1);
+    Work w = allReduceAsync(one, one, RedOp.SUM);
+    one.close(); // the work holds its own reference
+    return w;
+  }
+
+  @Override
+  public Communicator split(int color, int key) {
+    requireUsable();
+    if (color < NO_COLOR) {
+      throw new IllegalArgumentException("color must be >= 0 or NO_COLOR, got " + color);
+    }
+    long child = Nccl.split(comm, color, key);
+    awaitReady(comm, timeout, "ncclCommSplit");
+    if (child == 0) {
+      return null;
+    }
+    awaitReady(child, timeout, "ncclCommSplit");
+    return new NcclCommunicator(child, device, timeout);
+  }
+
+  @Override
+  public void abort(Throwable cause) {
+    abortWith(new CollectiveException("abort", sequence, List.of(), "rank " + rank + " aborted the communicator: "
+        + cause, cause));
+  }
+
+  void abortWith(CollectiveException cause) {
+    if (aborted.compareAndSet(null, cause)) {
+      Nccl.abort(comm);
+    }
+  }
+
+  /** The failure of a pending operation: an abort, or an asynchronous NCCL error (which aborts). */
+  CollectiveException failure(String op, long seq) {
+    CollectiveException cause = aborted.get();
+    if (cause == null) {
+      int status = Nccl.asyncError(comm);
+      if (status != Nccl.SUCCESS && status != Nccl.IN_PROGRESS) {
+        abortWith(new CollectiveException(op, seq, List.of(), "NCCL reported " + Nccl.errorString(status)
+            + " on rank " + rank, null));
+        cause = aborted.get();
+      }
+    }
+    return cause == null ? null : new CollectiveException(op, seq, cause.missingRanks(), op + " #" + seq + " on rank "
+        + rank + " failed: " + cause.getMessage(), cause);
+  }
+
+  /** Finalizes (waiting at most the timeout) and destroys the communicator; idempotent. */
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    try {
+      for (NcclWork w : outstanding) {
+        try {
+          w.await(timeout); // releases its event and tensors, or aborts on a timeout
+        } catch (RuntimeException e) {
+          // reported to whoever awaits it; closing goes on
+        }
+      }
+      outstanding.clear();
+      if (aborted.get() == null) {
+        Nccl.finalizeComm(comm);
+        awaitReady(comm, timeout, "ncclCommFinalize");
+        Nccl.destroy(comm);
+      }
+    } finally {
+      stream.close();
+    }
+  }
+
+  // ---- enqueueing -------------------------------------------------------------------------------
+
+  private void buffers(Tensor a, String aName, Tensor b, String bName, long bNumel) {
+    requireUsable();
+    CollectiveArgs.buffer(a, aName, device);
+    CollectiveArgs.buffer(b, bName, device);
+    CollectiveArgs.matches(a, b, bName, bNumel);
+  }
+
+  private void requireUsable() {
+    if (closed) {
+      throw new IllegalStateException("communicator of rank " + rank + " is closed");
+    }
+  }
+
+  /** An ncclRedOp_t for the call; PREMUL_SUM ones are created for it and destroyed after. */
+  private interface WithRedOp {
+    int run(int redOp);
+  }
+
+  private int withOp(RedOp op, Tensor like, WithRedOp call) {
+    if (!op.isPremulSum()) {
+      return call.run(op == RedOp.AVG ? 4 /* ncclAvg */ : op.kernelOp().nativeCode());
+    }
+    int custom = Nccl.premulSum(op.premul(), like.dtype().nativeCode(), comm);
+    try {
+      return call.run(custom);
+    } finally {
+      Nccl.redOpDestroy(custom, comm); // legal once the last call using it is enqueued
+    }
+  }
+
+  private Work enqueue(String op, List<Tensor> tensors, IntSupplier call) {
+    requireUsable();
+    long seq = ++sequence;
+    CollectiveException failure = failure(op, seq);
+    if (failure != null) {
+      throw failure;
+    }
+    List<Tensor> held = new ArrayList<>();
+    for (Tensor t : tensors) {
+      held.add(t.contiguous()); // the work keeps the memory alive until it is seen done
+    }
+    try {
+      int status = call.getAsInt();
+      if (status == Nccl.IN_PROGRESS) {
+        awaitReady(comm, timeout, op);
+      }
+      Event event = Event.create(device, false);
+      event.record(stream);
+      NcclWork work = new NcclWork(this, op, seq, event, held);
+      while (!outstanding.isEmpty() && outstanding.peekFirst().isDone()) {
+        outstanding.pollFirst(); // done: its event and tensors are released
+      }
+      outstanding.addLast(work);
+      return work;
+    } catch (RuntimeException e) {
+      held.forEach(Tensor::close);
+      throw e;
+    }
+  }
+}

@@ -1,0 +1,191 @@
+package dev.shard4j.collectives.nccl;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.shard4j.bindings.Cuda;
+import dev.shard4j.bindings.Nccl;
+import dev.shard4j.collectives.Communicator;
+import dev.shard4j.collectives.RedOp;
+import dev.shard4j.collectives.Work;
+import dev.shard4j.tensor.Allocator;
+import dev.shard4j.tensor.DType;
+import dev.shard4j.tensor.Device;
+import dev.shard4j.tensor.Tensor;
+import dev.shard4j.tensor.Tensors;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/** The NCCL backend on the GPUs of this machine: a communicator over all of them, one rank per GPU. */
+@Tag("gpu")
+class NcclCommunicatorTest {
+  private Allocator allocator;
+  private List<NcclCommunicator> comms;
+
+  @BeforeEach
+  void requireNccl() {
+    assumeTrue(Cuda.available(), "no CUDA device: " + Cuda.probe().reason());
+    assumeTrue(Cuda.probe().nccl().loaded(), "NCCL not loaded: " + Cuda.probe().nccl().detail());
+    allocator = Allocator.root("nccl-test");
+    List<Device> devices = new ArrayList<>();
+    for (int i = 0; i < Cuda.probe().deviceCount(); i++) {
+      devices.add(Device.cuda(i));
+    }
+    comms = NcclCommunicator.createAll(devices);
+  }
+
+  @AfterEach
+  void close() {
+    if (comms != null) {
+      comms.forEach(Communicator::close);
+    }
+    if (allocator != null) {
+      allocator.close();
+    }
+  }
+
+  private Tensor on(Device d, double[] values, DType dtype) {
+    return Tensors.fromArray(allocator, values, dtype, d, values.length);
+  }
+
+  @Test
+  void versionAndRanks() {
+    assertTrue(Nccl.version() >= 22000, "NCCL " + Nccl.version());
+    for (int r = 0; r < comms.size(); r++) {
+      assertEquals(r, comms.get(r).rank());
+      assertEquals(comms.size(), comms.get(r).size());
+    }
+  }
+
+  /** Runs body on every rank, enqueueing first and waiting after (the ranks live in this thread). */
+  private void everyRank(java.util.function.Function<NcclCommunicator, Work> body) {
+    List<Work> works = new ArrayList<>();
+    Nccl.groupStart();
+    try {
+      for (NcclCommunicator c : comms) {
+        works.add(body.apply(c));
+      }
+    } finally {
+      Nccl.groupEnd();
+    }
+    works.forEach(Work::await);
+  }
+
+  @Test
+  void collectivesAgreeWithTheReference() {
+    int w = comms.size();
+    int n = 1003;
+    for (DType dtype : new DType[] {DType.F32, DType.BF16, DType.F16, DType.F64, DType.I32, DType.I8}) {
+      double[][] in = new double[w][n];
+      double[] sum = new double[n];
+      for (int r = 0; r < w; r++) {
+        for (int i = 0; i < n; i++) {
+          in[r][i] = (r * 5 + i * 3) % 7 - 3;
+          sum[i] += in[r][i];
+        }
+      }
+      List<Tensor> sends = new ArrayList<>();
+      List<Tensor> recvs = new ArrayList<>();
+      for (int r = 0; r < w; r++) {
+        sends.add(on(comms.get(r).device(), in[r], dtype));
+        recvs.add(Tensors.zeros(allocator, dtype, comms.get(r).device(), n));
+      }
+      everyRank(c -> c.allReduceAsync(sends.get(c.rank()), recvs.get(c.rank()), RedOp.SUM));
+      for (Tensor t : recvs) {
+        assertArrayEquals(sum, t.toDoubleArray(), "allReduce " + dtype);
+      }
+      if (dtype.isFloatingPoint()) {
+        everyRank(c -> c.allReduceAsync(sends.get(c.rank()), recvs.get(c.rank()), RedOp.premulSum(2.0)));
+        for (Tensor t : recvs) {
+          double[] got = t.toDoubleArray();
+          for (int i = 0; i < n; i++) {
+            assertEquals(2 * sum[i], got[i], "premul " + dtype);
+          }
+        }
+      }
+      everyRank(c -> c.broadcastAsync(sends.get(c.rank()), recvs.get(c.rank()), 0));
+      for (Tensor t : recvs) {
+        assertArrayEquals(in[0], t.toDoubleArray(), "broadcast " + dtype);
+      }
+      sends.forEach(Tensor::close);
+      recvs.forEach(Tensor::close);
+    }
+  }
+
+  @Test
+  void gatherScatterAllToAllAndSplit() {
+    int w = comms.size();
+    List<Tensor> a = new ArrayList<>();
+    List<Tensor> g = new ArrayList<>();
+    for (NcclCommunicator c : comms) {
+      a.add(Tensors.full(allocator, DType.F32, c.device(), c.rank() + 1, 4));
+      g.add(Tensors.zeros(allocator, DType.F32, c.device(), 4L * w));
+    }
+    everyRank(c -> c.allGatherAsync(a.get(c.rank()), g.get(c.rank())));
+    double[] expected = new double[4 * w];
+    for (int i = 0; i < expected.length; i++) {
+      expected[i] = i / 4 + 1;
+    }
+    for (Tensor t : g) {
+      assertArrayEquals(expected, t.toDoubleArray());
+    }
+    everyRank(c -> c.reduceScatterAsync(g.get(c.rank()), a.get(c.rank()), RedOp.AVG));
+    for (NcclCommunicator c : comms) {
+      assertArrayEquals(new double[] {c.rank() + 1, c.rank() + 1, c.rank() + 1, c.rank() + 1},
+          a.get(c.rank()).toDoubleArray());
+    }
+    List<Tensor> x = new ArrayList<>();
+    for (NcclCommunicator c : comms) {
+      x.add(Tensors.zeros(allocator, DType.F32, c.device(), 4L * w));
+    }
+    everyRank(c -> c.allToAllAsync(g.get(c.rank()), x.get(c.rank())));
+    for (NcclCommunicator c : comms) {
+      double[] got = x.get(c.rank()).toDoubleArray();
+      for (int q = 0; q < w; q++) {
+        assertEquals(c.rank() + 1, got[q * 4], "block from " + q);
+      }
+    }
+    if (w == 1) {
+      Communicator sub = comms.get(0).split(0, 0);
+      assertEquals(1, sub.size());
+      sub.close();
+      assertNull(comms.get(0).split(Communicator.NO_COLOR, 0));
+    }
+    a.forEach(Tensor::close);
+    g.forEach(Tensor::close);
+    x.forEach(Tensor::close);
+  }
+
+  @Test
+  void badInputIsRefusedAndTheEnqueueIsCheap() {
+    NcclCommunicator c = comms.get(0);
+    try (Tensor host = Tensors.zeros(allocator, DType.F32, Device.CPU, 4);
+        Tensor dev = Tensors.zeros(allocator, DType.F32, c.device(), 4)) {
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> c.allReduceAsync(host, host, RedOp.SUM));
+      assertTrue(e.getMessage().contains("is on cpu"), e.getMessage());
+      if (comms.size() == 1) {
+        // The Java overhead of an enqueue, measured: the target is under 2 us per call.
+        for (int i = 0; i < 20_000; i++) {
+          c.allReduceAsync(dev, dev, RedOp.SUM);
+        }
+        long t0 = System.nanoTime();
+        Work last = null;
+        for (int i = 0; i < 20_000; i++) {
+          last = c.allReduceAsync(dev, dev, RedOp.SUM);
+        }
+        double us = (System.nanoTime() - t0) / 1e3 / 20_000;
+        last.await();
+        System.out.printf("nccl allReduce enqueue: %.2f us per call%n", us);
+      }
+    }
+  }
+}
