@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every GPU check in one go, on a machine with an NVIDIA GPU and a Java runtime but no Maven:
-# the CUDA probe (shard4j info), the JUnit tests tagged "gpu" and the kernel benchmark. Logs go under $OUT (or
+# the CUDA probe (shard4j info), the JUnit tests tagged "gpu", the kernel benchmark and the NCCL
+# collectives through `shard4j perf`. Logs go under $OUT (or
 # target/gpu-check); the last lines printed are the summary.
 #
 # On the GPU machine, from the project root (see shared/device/README.md):
@@ -55,8 +56,18 @@ echo "== kernel benchmark on cuda:0"
   --device cuda:0 --elements 67108864 -n 21 --json "$out/bench-kernels-cuda.json" 2>&1 | tee "$out/bench-kernels-cuda.log"
 bench_status=${PIPESTATUS[0]}
 
+echo "== collectives on the GPUs through NCCL (one rank per GPU)"
+gpus=$(nvidia-smi -L | wc -l)
+perf_status=0
+for op in all_reduce all_gather reduce_scatter broadcast; do
+  "$JAVA" "${java_opts[@]}" -cp "$classpath" dev.shard4j.collectives.cli.Shard4jCommand perf "$op" --backend nccl \
+    --ranks "$gpus" -b 8 -e 256M -f 8 -n 20 -w 5 -d bfloat16 --json "$out/perf-nccl-$op.json" 2>&1 \
+    | tee "$out/perf-nccl-$op.log" || perf_status=1
+done
+
 echo "== summary"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 echo "gpu tests: $([ $tests_status -eq 0 ] && echo passed || echo "FAILED (exit $tests_status)")"
 echo "kernel benchmark: $([ $bench_status -eq 0 ] && echo "done ($out/bench-kernels-cuda.json)" || echo "FAILED (exit $bench_status)")"
-[ $tests_status -eq 0 ] && [ $bench_status -eq 0 ]
+echo "nccl perf: $([ $perf_status -eq 0 ] && echo done || echo FAILED)"
+[ $tests_status -eq 0 ] && [ $bench_status -eq 0 ] && [ $perf_status -eq 0 ]

@@ -163,4 +163,10 @@ int s4j_cpu_use_isa(const char* isa) {
 
 const char* s4j_cpu_isa(void) { return s4j::cpu::isa(); }
 
+int s4j_cpu_serial(int serial) {
+  if (serial) s4j::cpu::serial_begin();
+  else s4j::cpu::serial_end();
+  return S4J_OK;
+}
+
 }  // extern "C"

@@ -100,11 +100,17 @@ void reduce_loop(int n, const void* const* srcs, int n_dst, void* const* dsts, i
   const bool pre = premul != 1.0, post = postmul != 1.0;
   const A pre_a = (A)premul, post_a = (A)postmul;
   if constexpr (std::is_same<D, S>::value) {
-    if (n == 1 && op == S4J_OP_SUM && !pre && !post) {  // a copy: keep every bit, NaN payloads too
-      for (int j = 0; j < n_dst; j++) {
-        void* to = static_cast<D*>(dsts[j]) + begin;
-        const void* from = static_cast<const S*>(srcs[0]) + begin;
-        if (to != from) memcpy(to, from, (size_t)(end - begin) * sizeof(D));
+    if (n == 1 && op == S4J_OP_SUM && !pre && !post) {
+      // A copy: keep every bit, NaN payloads too. Block by block, so that the source is read from
+      // memory once however many destinations there are.
+      constexpr int64_t kCopyBlock = 16384 / sizeof(D);
+      for (int64_t b = begin; b < end; b += kCopyBlock) {
+        const int64_t m = end - b < kCopyBlock ? end - b : kCopyBlock;
+        const void* from = static_cast<const S*>(srcs[0]) + b;
+        for (int j = 0; j < n_dst; j++) {
+          void* to = static_cast<D*>(dsts[j]) + b;
+          if (to != from) memcpy(to, from, (size_t)m * sizeof(D));
+        }
       }
       return;
     }

@@ -104,6 +104,8 @@ class Pool {
   std::atomic<int64_t> next_{0}, pending_{0};
 };
 
+thread_local int serial_depth = 0;
+
 Pool& pool() {
   static Pool* p = new Pool();  // never destroyed: workers may outlive static destruction order
   return *p;
@@ -112,7 +114,17 @@ Pool& pool() {
 }  // namespace
 
 void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& body) {
+  if (serial_depth > 0) {
+    if (n > 0) body(0, n);
+    return;
+  }
   pool().run(n, grain, body);
+}
+
+void serial_begin() { serial_depth++; }
+
+void serial_end() {
+  if (serial_depth > 0) serial_depth--;
 }
 
 int thread_count() { return pool().threads(); }

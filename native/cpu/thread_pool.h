@@ -12,6 +12,11 @@ namespace s4j::cpu {
 // in-process backend call at once) the whole range runs inline on the calling thread.
 void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& body);
 
+// While a thread is inside a serial section, its parallel_for calls run inline: the ranks of the
+// in-process collectives are already one thread per core, and the pool would oversubscribe them.
+void serial_begin();
+void serial_end();
+
 // Threads used by parallel_for, the caller included (1 turns the pool off).
 int thread_count();
 void set_thread_count(int threads);

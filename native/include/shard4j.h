@@ -173,6 +173,9 @@ S4J_API int s4j_cpu_threads(void);
 /* Which build of the host loops runs: "base", "avx2", "avx512", or "auto" (the widest this CPU
  * supports, the default). For tests and benchmarks; every build computes the same bits. */
 S4J_API int s4j_cpu_use_isa(const char* isa);
+/* Host kernels called by this thread run on it alone while serial is nonzero (calls nest): for
+ * callers that already run one thread per core, such as the ranks of in-process collectives. */
+S4J_API int s4j_cpu_serial(int serial);
 S4J_API const char* s4j_cpu_isa(void);
 
 #ifdef __cplusplus

@@ -457,4 +457,15 @@ public final class NativeApi {
     NativeLibrary.ensureLoaded();
     return Shard4jNative.s4j_cpu_isa();
   }
+
+  /**
+   * Makes the host kernels that the calling thread starts run on it alone (true) until the
+   * matching call with false; sections nest. For callers that already use one thread per core.
+   *
+   * @param serial true to enter a serial section, false to leave it
+   */
+  public static void cpuSerial(boolean serial) {
+    NativeLibrary.ensureLoaded();
+    Shard4jNative.s4j_cpu_serial(serial ? 1 : 0);
+  }
 }

@@ -402,4 +402,12 @@ public final class Shard4jNative {
    * @return "base", "avx2" or "avx512"
    */
   public static native @Cast("const char*") String s4j_cpu_isa();
+
+  /**
+   * Enters (nonzero) or leaves (0) a serial section of the calling thread.
+   *
+   * @param serial nonzero to enter, 0 to leave
+   * @return status
+   */
+  public static native int s4j_cpu_serial(int serial);
 }

@@ -318,6 +318,11 @@ final class LocalCommunicator implements Communicator {
     return submit(c, async, () -> {
       group.arrive(rank, c);
       verify(c);
+      // The ranks are the parallelism: each does its slice on its own thread, without the pool.
+      boolean serial = size() > 1;
+      if (serial) {
+        NativeApi.cpuSerial(true);
+      }
       try {
         body.run(c);
       } catch (CollectiveException e) {
@@ -325,6 +330,10 @@ final class LocalCommunicator implements Communicator {
       } catch (RuntimeException | Error e) {
         throw group.abortWith(new CollectiveException(c.op(), c.seq(), List.of(), c.op() + " #" + c.seq()
             + " failed on rank " + rank + ": " + e, e));
+      } finally {
+        if (serial) {
+          NativeApi.cpuSerial(false);
+        }
       }
       group.finish(rank, c);
     });

@@ -184,7 +184,11 @@ enum Collective {
     return (w - 1) / (double) w;
   }
 
-  /** The fewest bytes moved over all ranks: each input read once, each output written once. */
+  /**
+   * The fewest bytes moved over all ranks, each input read once and each output written once, for
+   * the reported size (the whole array for all_gather, reduce_scatter and alltoall; one rank's
+   * buffer for the others).
+   */
   abstract double minimalBytes(long bytes, int w);
 
   /** Elements of a rank's send buffer for a reported count. */

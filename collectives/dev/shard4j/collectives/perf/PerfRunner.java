@@ -32,6 +32,8 @@ final class PerfRunner {
 
   /** Extra untimed iterations at the first size: the JIT compiles the path after some thousands. */
   private static final int JIT_WARMUP = 20000;
+  /** Timed runs of the copy that sets the ceiling (at least 64 MiB each). */
+  private static final int COPY_ITERS = 10;
 
   private final PerfOptions o;
   private final PrintStream out;
@@ -122,8 +124,7 @@ final class PerfRunner {
         double seconds = micros[s][p] / 1e6;
         algbw[p] = seconds > 0 ? bytes / seconds / 1e9 : 0;
         busbw[p] = algbw[p] * o.collective().busFactor(w);
-        long perRank = o.collective().splitsCount() ? bytes / w : bytes;
-        mem[p] = seconds > 0 ? o.collective().minimalBytes(perRank, w) / seconds / 1e9 : 0;
+        mem[p] = seconds > 0 ? o.collective().minimalBytes(bytes, w) / seconds / 1e9 : 0;
       }
       long[] bad = {wrong[s][0].get(), wrong[s][1].get()};
       total += bad[0] + bad[1];
@@ -214,7 +215,7 @@ final class PerfRunner {
 
   /**
    * GB/s of a plain f32 copy through the host thread pool, counting read + written bytes, timed
-   * like the collectives: the mean of the timed iterations after the warm-up.
+   * like the collectives: the mean of timed iterations after a warm-up.
    */
   private double measureCopy(long bytes) {
     long n = Math.max(1 << 20, bytes / 4);
@@ -222,14 +223,13 @@ final class PerfRunner {
         Tensor src = Tensors.zeros(a, DType.F32, Device.CPU, n);
         Tensor dst = Tensors.zeros(a, DType.F32, Device.CPU, n);
         CopyPlan copy = PackKernel.plan(List.of(src), dst)) {
-      for (int i = 0; i < Math.max(1, o.warmup()); i++) {
-        copy.run();
-      }
+      copy.run();
+      copy.run();
       long t0 = System.nanoTime();
-      for (int i = 0; i < o.iters(); i++) {
+      for (int i = 0; i < COPY_ITERS; i++) {
         copy.run();
       }
-      double seconds = (System.nanoTime() - t0) / 1e9 / o.iters();
+      double seconds = (System.nanoTime() - t0) / 1e9 / COPY_ITERS;
       return copy.bytesMoved() / seconds / 1e9;
     }
   }
