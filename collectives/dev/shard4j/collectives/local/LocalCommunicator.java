@@ -345,17 +345,23 @@ final class LocalCommunicator implements Communicator {
     }
     CompletableWork work = new CompletableWork(c.op() + " #" + c.seq() + " on rank " + rank);
     Runnable run = () -> {
+      Throwable failure = null;
       try {
         if (group.aborted()) {
           throw group.failure(rank, c.op(), c.seq());
         }
         task.run();
-        work.complete();
       } catch (Throwable t) {
-        work.fail(t);
+        failure = t;
       } finally {
+        // Released before the work completes: whoever awaits it may close the tensors at once.
         c.release();
         pending.decrementAndGet();
+      }
+      if (failure == null) {
+        work.complete();
+      } else {
+        work.fail(failure);
       }
     };
     pending.incrementAndGet();

@@ -7,7 +7,8 @@ import java.util.function.Supplier;
 /**
  * A joined launch: the store connection every rank shares, and on rank 0 the server behind it.
  * Bootstraps what the ranks must agree on, such as the ncclUniqueId that rank 0 creates. The
- * creator closes it; rank 0 should close last (its server goes with it).
+ * creator closes it; on rank 0, close waits (at most the store's timeout) for the others to leave,
+ * since the server goes with it.
  */
 public final class Rendezvous implements AutoCloseable {
   private final LaunchEnv env;
@@ -67,11 +68,12 @@ public final class Rendezvous implements AutoCloseable {
     store.waitFor(keys, store.timeout());
   }
 
-  /** Closes the connection, and on rank 0 the server. */
+  /** Closes the connection, and on rank 0 the server once the other ranks have left it. */
   @Override
   public void close() {
     store.close();
     if (server != null) {
+      server.awaitNoClients(store.timeout());
       server.close();
     }
   }

@@ -233,6 +233,29 @@ public final class TcpStoreServer implements AutoCloseable {
     }
   }
 
+  /**
+   * Waits until every client has disconnected, at most the timeout (so that rank 0 does not take
+   * the store away while the others still read it).
+   *
+   * @param timeout the longest wait
+   * @return true when no client is left
+   */
+  public boolean awaitNoClients(java.time.Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (!clients.isEmpty()) {
+      if (System.nanoTime() - deadline > 0) {
+        return false;
+      }
+      try {
+        Thread.sleep(5);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      }
+    }
+    return true;
+  }
+
   /** Stops listening and drops every client; their pending calls fail. Idempotent. */
   @Override
   public void close() {
