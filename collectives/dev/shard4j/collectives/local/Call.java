@@ -19,9 +19,11 @@ import java.util.Objects;
  * @param recv the output buffer (a reference the call owns), or null
  * @param color the split color (splits only)
  * @param key the split key (splits only)
+ * @param owned whether the call holds its own references to send and recv (async calls), which
+ *     {@link #release()} drops
  */
 record Call(String op, long seq, DType dtype, long count, int root, RedOp redOp, Tensor send, Tensor recv, int color,
-    int key) {
+    int key, boolean owned) {
 
   /** What every rank must agree on, for the mismatch report. */
   String signature() {
@@ -43,8 +45,11 @@ record Call(String op, long seq, DType dtype, long count, int root, RedOp redOp,
         && Objects.equals(redOp, other.redOp);
   }
 
-  /** Drops the call's references to its buffers. */
+  /** Drops the call's references to its buffers, if it holds any. */
   void release() {
+    if (!owned) {
+      return;
+    }
     if (send != null) {
       send.close();
     }

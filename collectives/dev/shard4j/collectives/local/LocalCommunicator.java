@@ -34,7 +34,11 @@ final class LocalCommunicator implements Communicator {
 
   private final GroupState group;
   private final int rank;
+  private static final Work DONE = CompletableWork.done("a finished operation");
+
   private final AtomicInteger pending = new AtomicInteger();
+  /** Read once: checked on every call otherwise. */
+  private final boolean debug = Setting.DEBUG.has("collectives");
   private ExecutorService executor;
   private long sequence;
   private volatile boolean closed;
@@ -74,7 +78,7 @@ final class LocalCommunicator implements Communicator {
   private Work allReduce(Tensor send, Tensor recv, RedOp op, boolean async) {
     buffers(send, "send", recv, "recv", send == null ? 0 : send.numel());
     CollectiveArgs.op(op, send.dtype());
-    return submit(call("allReduce", send.dtype(), send.numel(), -1, op, send, recv), async, this::runAllReduce);
+    return submit(call(async, "allReduce", send.dtype(), send.numel(), -1, op, send, recv), async, this::runAllReduce);
   }
 
   @Override
@@ -89,7 +93,7 @@ final class LocalCommunicator implements Communicator {
 
   private Work allGather(Tensor send, Tensor recv, boolean async) {
     buffers(send, "send", recv, "recv", send == null ? 0 : send.numel() * size());
-    return submit(call("allGather", send.dtype(), send.numel(), -1, null, send, recv), async, this::runAllGather);
+    return submit(call(async, "allGather", send.dtype(), send.numel(), -1, null, send, recv), async, this::runAllGather);
   }
 
   @Override
@@ -105,7 +109,7 @@ final class LocalCommunicator implements Communicator {
   private Work reduceScatter(Tensor send, Tensor recv, RedOp op, boolean async) {
     buffers(recv, "recv", send, "send", recv == null ? 0 : recv.numel() * size());
     CollectiveArgs.op(op, recv.dtype());
-    return submit(call("reduceScatter", recv.dtype(), recv.numel(), -1, op, send, recv), async,
+    return submit(call(async, "reduceScatter", recv.dtype(), recv.numel(), -1, op, send, recv), async,
         this::runReduceScatter);
   }
 
@@ -125,7 +129,7 @@ final class LocalCommunicator implements Communicator {
     if (rank == root) {
       buffers(recv, "recv", send, "send", recv.numel());
     }
-    return submit(call("broadcast", recv.dtype(), recv.numel(), root, null, rank == root ? send : null, recv),
+    return submit(call(async, "broadcast", recv.dtype(), recv.numel(), root, null, rank == root ? send : null, recv),
         async, this::runBroadcast);
   }
 
@@ -146,7 +150,7 @@ final class LocalCommunicator implements Communicator {
     if (rank == root) {
       buffers(send, "send", recv, "recv", send.numel());
     }
-    return submit(call("reduce", send.dtype(), send.numel(), root, op, send, rank == root ? recv : null), async,
+    return submit(call(async, "reduce", send.dtype(), send.numel(), root, op, send, rank == root ? recv : null), async,
         this::runReduce);
   }
 
@@ -168,7 +172,7 @@ final class LocalCommunicator implements Communicator {
     if (a[0] < b[1] && b[0] < a[1]) {
       throw new IllegalArgumentException("allToAll: send and recv must not overlap");
     }
-    return submit(call("allToAll", send.dtype(), send.numel(), -1, null, send, recv), async, this::runAllToAll);
+    return submit(call(async, "allToAll", send.dtype(), send.numel(), -1, null, send, recv), async, this::runAllToAll);
   }
 
   @Override
@@ -184,7 +188,7 @@ final class LocalCommunicator implements Communicator {
   private Work send(Tensor tensor, int peer, boolean async) {
     CollectiveArgs.buffer(tensor, "tensor", device());
     CollectiveArgs.rank(peer, "peer", size());
-    Call c = call("send", tensor.dtype(), tensor.numel(), peer, null, tensor, null);
+    Call c = call(async, "send", tensor.dtype(), tensor.numel(), peer, null, tensor, null);
     // The rank's thread only posts the letter; the receiver completes the work, so a rank may send
     // to itself and then receive.
     CompletableWork delivered = new CompletableWork("send #" + c.seq() + " on rank " + rank + " to rank " + peer);
@@ -232,18 +236,18 @@ final class LocalCommunicator implements Communicator {
   private Work recv(Tensor tensor, int peer, boolean async) {
     CollectiveArgs.buffer(tensor, "tensor", device());
     CollectiveArgs.rank(peer, "peer", size());
-    Call c = call("recv", tensor.dtype(), tensor.numel(), peer, null, null, tensor);
+    Call c = call(async, "recv", tensor.dtype(), tensor.numel(), peer, null, null, tensor);
     return submit(c, async, () -> group.mail.recv(rank, c, peer));
   }
 
   @Override
   public Work barrierAsync() {
-    return submit(call("barrier", null, 0, -1, null, null, null), true, c -> { });
+    return submit(call(true, "barrier", null, 0, -1, null, null, null), true, c -> { });
   }
 
   @Override
   public void barrier() {
-    submit(call("barrier", null, 0, -1, null, null, null), false, c -> { }).await();
+    submit(call(false, "barrier", null, 0, -1, null, null, null), false, c -> { }).await();
   }
 
   @Override
@@ -252,7 +256,7 @@ final class LocalCommunicator implements Communicator {
     if (color < NO_COLOR) {
       throw new IllegalArgumentException("color must be >= 0 or NO_COLOR, got " + color);
     }
-    Call c = new Call("split", ++sequence, null, 0, -1, null, null, null, color, key);
+    Call c = new Call("split", ++sequence, null, 0, -1, null, null, null, color, key, false);
     LocalCommunicator[] made = new LocalCommunicator[1];
     submit(c, false, () -> {
       group.arrive(rank, c);
@@ -306,12 +310,15 @@ final class LocalCommunicator implements Communicator {
     void run(Call mine);
   }
 
-  private Call call(String op, DType dtype, long count, int root, RedOp redOp, Tensor send, Tensor recv) {
+  private Call call(boolean async, String op, DType dtype, long count, int root, RedOp redOp, Tensor send,
+      Tensor recv) {
     requireOpen();
-    // The call holds its own references, so async work outlives the caller's tensors safely.
-    Tensor s = send == null ? null : send.contiguous();
-    Tensor r = recv == null ? null : recv.contiguous();
-    return new Call(op, ++sequence, dtype, count, root, redOp, s, r, 0, 0);
+    // Queued work holds its own references, so it outlives the caller's tensors safely; a call that
+    // runs at once on the caller's thread uses the caller's.
+    boolean owned = async || pending.get() > 0;
+    Tensor s = send == null || !owned ? send : send.contiguous();
+    Tensor r = recv == null || !owned ? recv : recv.contiguous();
+    return new Call(op, ++sequence, dtype, count, root, redOp, s, r, 0, 0, owned);
   }
 
   private Work submit(Call c, boolean async, Body body) {
@@ -340,11 +347,24 @@ final class LocalCommunicator implements Communicator {
   }
 
   private Work submit(Call c, boolean async, Runnable task) {
-    if (Setting.DEBUG.has("collectives")) {
+    if (debug) {
       LOG.info("rank {}: {} #{}", rank, c.signature(), c.seq());
     }
+    if (!async && !c.owned() && pending.get() == 0) {
+      // Nothing queued ahead: run on the caller's thread and throw what fails.
+      try {
+        if (group.aborted()) {
+          throw group.failure(rank, c.op(), c.seq());
+        }
+        task.run();
+      } finally {
+        c.release();
+      }
+      return DONE;
+    }
     CompletableWork work = new CompletableWork(c.op() + " #" + c.seq() + " on rank " + rank);
-    Runnable run = () -> {
+    pending.incrementAndGet();
+    executor().execute(() -> {
       Throwable failure = null;
       try {
         if (group.aborted()) {
@@ -363,13 +383,7 @@ final class LocalCommunicator implements Communicator {
       } else {
         work.fail(failure);
       }
-    };
-    pending.incrementAndGet();
-    if (!async && pending.get() == 1) {
-      run.run(); // nothing queued ahead: run on the caller's thread
-    } else {
-      executor().execute(run);
-    }
+    });
     return work;
   }
 
