@@ -3,7 +3,6 @@ package dev.shard4j.bindings;
 import org.bytedeco.javacpp.DoublePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.Loader;
-import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.openblas.global.openblas_nolapack;
 
 /**
@@ -15,12 +14,6 @@ public final class Blas {
 
   private Blas() {}
 
-  /** A JavaCPP view of a raw address that owns nothing. */
-  private static final class At extends Pointer {
-    At(long address) {
-      this.address = address;
-    }
-  }
 
   private static void ensureLoaded() {
     if (!loaded) {
@@ -58,8 +51,8 @@ public final class Blas {
       int lda, long b, int ldb, float beta, long c, int ldc) {
     ensureLoaded();
     openblas_nolapack.cblas_sgemm(openblas_nolapack.CblasRowMajor, op(transA), op(transB), m, n, k, alpha,
-        new FloatPointer(new At(a)), lda, new FloatPointer(new At(b)), ldb, beta,
-        new FloatPointer(new At(c)), ldc);
+        new FloatPointer(new RawPointer(a)), lda, new FloatPointer(new RawPointer(b)), ldb, beta,
+        new FloatPointer(new RawPointer(c)), ldc);
   }
 
   /**
@@ -83,8 +76,8 @@ public final class Blas {
       int lda, long b, int ldb, double beta, long c, int ldc) {
     ensureLoaded();
     openblas_nolapack.cblas_dgemm(openblas_nolapack.CblasRowMajor, op(transA), op(transB), m, n, k, alpha,
-        new DoublePointer(new At(a)), lda, new DoublePointer(new At(b)), ldb, beta,
-        new DoublePointer(new At(c)), ldc);
+        new DoublePointer(new RawPointer(a)), lda, new DoublePointer(new RawPointer(b)), ldb, beta,
+        new DoublePointer(new RawPointer(c)), ldc);
   }
 
   private static int op(boolean transpose) {

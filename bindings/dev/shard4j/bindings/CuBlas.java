@@ -26,12 +26,6 @@ public final class CuBlas {
 
   private CuBlas() {}
 
-  /** A JavaCPP view of a raw address that owns nothing. */
-  private static final class At extends Pointer {
-    At(long address) {
-      this.address = address;
-    }
-  }
 
   private static cublasContext handle(int device) {
     if (!Cuda.probe().cublas().loaded()) {
@@ -80,10 +74,10 @@ public final class CuBlas {
     Pointer betaP = wide ? new DoublePointer(beta) : new FloatPointer((float) beta);
     try {
       synchronized (h) {
-        check(cublas.cublasSetStream_v2(h, new CUstream_st(new At(stream))), "cublasSetStream");
+        check(cublas.cublasSetStream_v2(h, new CUstream_st(new RawPointer(stream))), "cublasSetStream");
         // Row-major C = A B is column-major C^T = B^T A^T: swap the operands and m with n.
         check(cublas.cublasGemmStridedBatchedEx(h, op(transB), op(transA), n, m, k, alphaP,
-            new At(b), type, ldb, strideB, new At(a), type, lda, strideA, betaP, new At(c), type, ldc,
+            new RawPointer(b), type, ldb, strideB, new RawPointer(a), type, lda, strideA, betaP, new RawPointer(c), type, ldc,
             strideC, batch, wide ? cublas.CUBLAS_COMPUTE_64F : cublas.CUBLAS_COMPUTE_32F,
             cublas.CUBLAS_GEMM_DEFAULT), "cublasGemmStridedBatchedEx");
       }

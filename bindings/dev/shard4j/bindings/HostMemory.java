@@ -7,7 +7,6 @@ import org.bytedeco.javacpp.DoublePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.LongPointer;
-import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.ShortPointer;
 
 /**
@@ -18,13 +17,6 @@ import org.bytedeco.javacpp.ShortPointer;
 public final class HostMemory {
   private HostMemory() {}
 
-  /** A JavaCPP view of a raw address that owns nothing and is never counted or freed. */
-  private static final class At extends Pointer {
-    At(long address) {
-      this.address = address;
-    }
-  }
-
   /**
    * Writes array[offset, offset + length) to the address.
    *
@@ -34,7 +26,7 @@ public final class HostMemory {
    * @param length elements
    */
   public static void put(long address, float[] array, int offset, int length) {
-    new FloatPointer(new At(address)).put(array, offset, length);
+    new FloatPointer(new RawPointer(address)).put(array, offset, length);
   }
 
   /**
@@ -46,7 +38,7 @@ public final class HostMemory {
    * @param length elements
    */
   public static void put(long address, double[] array, int offset, int length) {
-    new DoublePointer(new At(address)).put(array, offset, length);
+    new DoublePointer(new RawPointer(address)).put(array, offset, length);
   }
 
   /**
@@ -58,7 +50,7 @@ public final class HostMemory {
    * @param length elements
    */
   public static void put(long address, int[] array, int offset, int length) {
-    new IntPointer(new At(address)).put(array, offset, length);
+    new IntPointer(new RawPointer(address)).put(array, offset, length);
   }
 
   /**
@@ -70,7 +62,7 @@ public final class HostMemory {
    * @param length elements
    */
   public static void put(long address, long[] array, int offset, int length) {
-    new LongPointer(new At(address)).put(array, offset, length);
+    new LongPointer(new RawPointer(address)).put(array, offset, length);
   }
 
   /**
@@ -82,7 +74,7 @@ public final class HostMemory {
    * @param length elements
    */
   public static void put(long address, short[] array, int offset, int length) {
-    new ShortPointer(new At(address)).put(array, offset, length);
+    new ShortPointer(new RawPointer(address)).put(array, offset, length);
   }
 
   /**
@@ -94,7 +86,7 @@ public final class HostMemory {
    * @param length elements
    */
   public static void put(long address, byte[] array, int offset, int length) {
-    new BytePointer(new At(address)).put(array, offset, length);
+    new BytePointer(new RawPointer(address)).put(array, offset, length);
   }
 
   /**
@@ -106,7 +98,7 @@ public final class HostMemory {
    * @param length elements
    */
   public static void get(long address, float[] array, int offset, int length) {
-    new FloatPointer(new At(address)).get(array, offset, length);
+    new FloatPointer(new RawPointer(address)).get(array, offset, length);
   }
 
   /**
@@ -118,7 +110,7 @@ public final class HostMemory {
    * @param length elements
    */
   public static void get(long address, double[] array, int offset, int length) {
-    new DoublePointer(new At(address)).get(array, offset, length);
+    new DoublePointer(new RawPointer(address)).get(array, offset, length);
   }
 
   /**
@@ -130,7 +122,7 @@ public final class HostMemory {
    * @param length elements
    */
   public static void get(long address, int[] array, int offset, int length) {
-    new IntPointer(new At(address)).get(array, offset, length);
+    new IntPointer(new RawPointer(address)).get(array, offset, length);
   }
 
   /**
@@ -142,7 +134,7 @@ public final class HostMemory {
    * @param length elements
    */
   public static void get(long address, long[] array, int offset, int length) {
-    new LongPointer(new At(address)).get(array, offset, length);
+    new LongPointer(new RawPointer(address)).get(array, offset, length);
   }
 
   /**
@@ -154,7 +146,7 @@ public final class HostMemory {
    * @param length elements
    */
   public static void get(long address, short[] array, int offset, int length) {
-    new ShortPointer(new At(address)).get(array, offset, length);
+    new ShortPointer(new RawPointer(address)).get(array, offset, length);
   }
 
   /**
@@ -166,7 +158,7 @@ public final class HostMemory {
    * @param length elements
    */
   public static void get(long address, byte[] array, int offset, int length) {
-    new BytePointer(new At(address)).get(array, offset, length);
+    new BytePointer(new RawPointer(address)).get(array, offset, length);
   }
 
   /**
@@ -192,7 +184,7 @@ public final class HostMemory {
   }
 
   private static ByteBuffer view(long address, int bytes) {
-    BytePointer p = new BytePointer(new At(address));
+    BytePointer p = new BytePointer(new RawPointer(address));
     p.capacity(bytes);
     return p.asByteBuffer().order(ByteOrder.nativeOrder());
   }

@@ -5,7 +5,6 @@ import org.bytedeco.cuda.global.nccl;
 import org.bytedeco.cuda.nccl.ncclComm;
 import org.bytedeco.cuda.nccl.ncclConfig_t;
 import org.bytedeco.cuda.nccl.ncclUniqueId;
-import org.bytedeco.javacpp.Pointer;
 
 /**
  * NCCL through the Bytedeco preset, with communicators, buffers and streams as raw {@code long}
@@ -26,12 +25,6 @@ public final class Nccl {
 
   private Nccl() {}
 
-  /** A JavaCPP view of a raw address that owns nothing. */
-  private static final class At extends Pointer {
-    At(long address) {
-      this.address = address;
-    }
-  }
 
   private static void requireLoaded() {
     if (!Cuda.probe().nccl().loaded()) {
@@ -157,7 +150,7 @@ public final class Nccl {
    * @return SUCCESS or IN_PROGRESS
    */
   public static int allReduce(long send, long recv, long count, int dtype, int op, long comm, long stream) {
-    return check(nccl.ncclAllReduce(new At(send), new At(recv), count, dtype, op, comm(comm), stream(stream)),
+    return check(nccl.ncclAllReduce(new RawPointer(send), new RawPointer(recv), count, dtype, op, comm(comm), stream(stream)),
         "ncclAllReduce", comm);
   }
 
@@ -173,7 +166,7 @@ public final class Nccl {
    * @return SUCCESS or IN_PROGRESS
    */
   public static int allGather(long send, long recv, long sendCount, int dtype, long comm, long stream) {
-    return check(nccl.ncclAllGather(new At(send), new At(recv), sendCount, dtype, comm(comm), stream(stream)),
+    return check(nccl.ncclAllGather(new RawPointer(send), new RawPointer(recv), sendCount, dtype, comm(comm), stream(stream)),
         "ncclAllGather", comm);
   }
 
@@ -190,7 +183,7 @@ public final class Nccl {
    * @return SUCCESS or IN_PROGRESS
    */
   public static int reduceScatter(long send, long recv, long recvCount, int dtype, int op, long comm, long stream) {
-    return check(nccl.ncclReduceScatter(new At(send), new At(recv), recvCount, dtype, op, comm(comm),
+    return check(nccl.ncclReduceScatter(new RawPointer(send), new RawPointer(recv), recvCount, dtype, op, comm(comm),
         stream(stream)), "ncclReduceScatter", comm);
   }
 
@@ -207,7 +200,7 @@ public final class Nccl {
    * @return SUCCESS or IN_PROGRESS
    */
   public static int broadcast(long send, long recv, long count, int dtype, int root, long comm, long stream) {
-    return check(nccl.ncclBroadcast(new At(send), new At(recv), count, dtype, root, comm(comm), stream(stream)),
+    return check(nccl.ncclBroadcast(new RawPointer(send), new RawPointer(recv), count, dtype, root, comm(comm), stream(stream)),
         "ncclBroadcast", comm);
   }
 
@@ -225,7 +218,7 @@ public final class Nccl {
    * @return SUCCESS or IN_PROGRESS
    */
   public static int reduce(long send, long recv, long count, int dtype, int op, int root, long comm, long stream) {
-    return check(nccl.ncclReduce(new At(send), new At(recv), count, dtype, op, root, comm(comm), stream(stream)),
+    return check(nccl.ncclReduce(new RawPointer(send), new RawPointer(recv), count, dtype, op, root, comm(comm), stream(stream)),
         "ncclReduce", comm);
   }
 
@@ -241,7 +234,7 @@ public final class Nccl {
    * @return SUCCESS or IN_PROGRESS
    */
   public static int send(long send, long count, int dtype, int peer, long comm, long stream) {
-    return check(nccl.ncclSend(new At(send), count, dtype, peer, comm(comm), stream(stream)), "ncclSend", comm);
+    return check(nccl.ncclSend(new RawPointer(send), count, dtype, peer, comm(comm), stream(stream)), "ncclSend", comm);
   }
 
   /**
@@ -256,7 +249,7 @@ public final class Nccl {
    * @return SUCCESS or IN_PROGRESS
    */
   public static int recv(long recv, long count, int dtype, int peer, long comm, long stream) {
-    return check(nccl.ncclRecv(new At(recv), count, dtype, peer, comm(comm), stream(stream)), "ncclRecv", comm);
+    return check(nccl.ncclRecv(new RawPointer(recv), count, dtype, peer, comm(comm), stream(stream)), "ncclRecv", comm);
   }
 
   /** ncclGroupStart. */
@@ -289,7 +282,7 @@ public final class Nccl {
       HostMemory.put(staging, new double[] {scalar}, 0, 1);
       long[] one = {1};
       NativeApi.copyStrided(NativeApi.HOST, 0, one, staging + 8, dtype, one, staging, 8 /* F64 */, one);
-      check(nccl.ncclRedOpCreatePreMulSum(op, new At(staging + 8), dtype, nccl.ncclScalarHostImmediate, comm(comm)),
+      check(nccl.ncclRedOpCreatePreMulSum(op, new RawPointer(staging + 8), dtype, nccl.ncclScalarHostImmediate, comm(comm)),
           "ncclRedOpCreatePreMulSum", comm);
     } finally {
       NativeApi.hostFree(staging);
@@ -356,10 +349,10 @@ public final class Nccl {
   }
 
   private static ncclComm comm(long handle) {
-    return new ncclComm(new At(handle));
+    return new ncclComm(new RawPointer(handle));
   }
 
   private static CUstream_st stream(long handle) {
-    return new CUstream_st(new At(handle));
+    return new CUstream_st(new RawPointer(handle));
   }
 }
