@@ -5,6 +5,10 @@
 // instruction set can be shared with another translation unit.
 #include <string.h>
 
+#if defined(__x86_64__)
+#include <emmintrin.h>
+#endif
+
 #include "../common/dispatch.h"
 #include "../common/kernel_math.h"
 #include "loops_table.h"
@@ -39,6 +43,34 @@ void convert_any(int dst_dtype, int src_dtype, void* dst, const void* src, int64
       else convert_loop<D, S, true>(static_cast<D*>(dst), static_cast<const S*>(src), n, (C)scale);
     });
   });
+}
+
+// Outputs larger than this (bytes written by one call) bypass the cache: streaming stores skip the
+// read that an ordinary store makes of every line it writes, and such outputs do not fit anyway.
+constexpr int64_t kStreamingBytes = 1 << 20;
+
+// memcpy, or with streaming stores when asked and both sides are 16-byte aligned.
+void store_block(void* dst, const void* src, size_t bytes, bool streaming) {
+#if defined(__x86_64__)
+  if (streaming && reinterpret_cast<uintptr_t>(dst) % 16 == 0 && reinterpret_cast<uintptr_t>(src) % 16 == 0) {
+    __m128i* d = static_cast<__m128i*>(dst);
+    const __m128i* s = static_cast<const __m128i*>(src);
+    const size_t vectors = bytes / 16;
+    for (size_t i = 0; i < vectors; i++) _mm_stream_si128(d + i, _mm_load_si128(s + i));
+    if (bytes % 16) memcpy(static_cast<char*>(dst) + vectors * 16, static_cast<const char*>(src) + vectors * 16, bytes % 16);
+    return;
+  }
+#endif
+  (void)streaming;
+  memcpy(dst, src, bytes);
+}
+
+// Makes streaming stores visible before whatever the caller does next (a barrier, say).
+void streaming_done(bool streaming) {
+#if defined(__x86_64__)
+  if (streaming) _mm_sfence();
+#endif
+  (void)streaming;
 }
 
 // Reductions work block by block: the block's result is accumulated in L1 from every input, then
@@ -104,19 +136,27 @@ void reduce_loop(int n, const void* const* srcs, int n_dst, void* const* dsts, i
       // A copy: keep every bit, NaN payloads too. Block by block, so that the source is read from
       // memory once however many destinations there are.
       constexpr int64_t kCopyBlock = 16384 / sizeof(D);
+      const bool streaming = (end - begin) * (int64_t)sizeof(D) * n_dst >= kStreamingBytes;
       for (int64_t b = begin; b < end; b += kCopyBlock) {
         const int64_t m = end - b < kCopyBlock ? end - b : kCopyBlock;
         const void* from = static_cast<const S*>(srcs[0]) + b;
         for (int j = 0; j < n_dst; j++) {
           void* to = static_cast<D*>(dsts[j]) + b;
-          if (to != from) memcpy(to, from, (size_t)m * sizeof(D));
+          if (to != from) store_block(to, from, (size_t)m * sizeof(D), streaming);
         }
       }
+      streaming_done(streaming);
       return;
     }
   }
-  A acc[kReduceBlock];
-  D result[kReduceBlock];
+  alignas(64) A acc[kReduceBlock];
+  alignas(64) D result[kReduceBlock];
+  // In place the outputs' lines were just read, so ordinary stores are cheaper there.
+  bool in_place = false;
+  for (int j = 0; j < n_dst; j++) {
+    for (int i = 0; i < n; i++) in_place = in_place || dsts[j] == srcs[i];
+  }
+  const bool streaming = n_dst > 1 && !in_place && (end - begin) * (int64_t)sizeof(D) * n_dst >= kStreamingBytes;
   for (int64_t b = begin; b < end; b += kReduceBlock) {
     const int64_t m = end - b < kReduceBlock ? end - b : kReduceBlock;
     if constexpr (std::is_same<A, D>::value) {
@@ -133,9 +173,10 @@ void reduce_loop(int n, const void* const* srcs, int n_dst, void* const* dsts, i
 #pragma GCC ivdep
     for (int64_t k = 0; k < m; k++) first[k] = convert<D>(post ? acc[k] * post_a : acc[k]);
     if (n_dst > 1) {
-      for (int j = 0; j < n_dst; j++) memcpy(static_cast<D*>(dsts[j]) + b, result, (size_t)m * sizeof(D));
+      for (int j = 0; j < n_dst; j++) store_block(static_cast<D*>(dsts[j]) + b, result, (size_t)m * sizeof(D), streaming);
     }
   }
+  streaming_done(streaming);
 }
 
 void reduce_any(int n, const void* const* srcs, int src_dtype, int n_dst, void* const* dsts, int dst_dtype,
