@@ -29,6 +29,9 @@ import java.util.function.IntSupplier;
  * blocking = 0), so no call can hang the caller: every wait polls with SHARD4J_TIMEOUT and aborts
  * the communicator (ncclCommAbort) when it runs out or NCCL reports an asynchronous error.
  *
+ * <p>With SHARD4J_DEBUG=collectives every collective is preceded by an exchange of what each rank
+ * called, and a mismatch fails every rank naming the first differing one.
+ *
  * <p>Buffers are contiguous tensors on the communicator's device; the work keeps them alive until
  * it is seen done. Work queued on other streams must be ordered before a call with an event
  * ({@link #stream()}). One thread at a time per communicator.
@@ -44,6 +47,8 @@ public final class NcclCommunicator implements Communicator {
   private final int size;
   private final Duration timeout;
   private final AtomicReference<CollectiveException> aborted = new AtomicReference<>();
+  /** SHARD4J_DEBUG=collectives, read once. */
+  private final boolean debug = Setting.DEBUG.has("collectives");
   /** Work not yet seen done, oldest first: each enqueue releases the finished ones. */
   private final java.util.ArrayDeque<NcclWork> outstanding = new java.util.ArrayDeque<>();
   private long sequence;
@@ -164,6 +169,7 @@ public final class NcclCommunicator implements Communicator {
   public Work allReduceAsync(Tensor send, Tensor recv, RedOp op) {
     buffers(send, "send", recv, "recv", send == null ? 0 : send.numel());
     CollectiveArgs.op(op, send.dtype());
+    agree("allReduce", send.dtype(), send.numel(), -1, op);
     return enqueue("allReduce", List.of(send, recv), () -> withOp(op, send, redOp ->
         Nccl.allReduce(send.dataAddress(), recv.dataAddress(), send.numel(), send.dtype().nativeCode(), redOp, comm,
             stream.nativeHandle())));
@@ -172,6 +178,7 @@ public final class NcclCommunicator implements Communicator {
   @Override
   public Work allGatherAsync(Tensor send, Tensor recv) {
     buffers(send, "send", recv, "recv", send == null ? 0 : send.numel() * size);
+    agree("allGather", send.dtype(), send.numel(), -1, null);
     return enqueue("allGather", List.of(send, recv), () -> Nccl.allGather(send.dataAddress(), recv.dataAddress(),
         send.numel(), send.dtype().nativeCode(), comm, stream.nativeHandle()));
   }
@@ -180,6 +187,7 @@ public final class NcclCommunicator implements Communicator {
   public Work reduceScatterAsync(Tensor send, Tensor recv, RedOp op) {
     buffers(recv, "recv", send, "send", recv == null ? 0 : recv.numel() * size);
     CollectiveArgs.op(op, recv.dtype());
+    agree("reduceScatter", recv.dtype(), recv.numel(), -1, op);
     return enqueue("reduceScatter", List.of(send, recv), () -> withOp(op, recv, redOp ->
         Nccl.reduceScatter(send.dataAddress(), recv.dataAddress(), recv.numel(), recv.dtype().nativeCode(), redOp,
             comm, stream.nativeHandle())));
@@ -193,6 +201,7 @@ public final class NcclCommunicator implements Communicator {
       buffers(recv, "recv", send, "send", recv.numel());
     }
     Tensor from = rank == root ? send : recv;
+    agree("broadcast", recv.dtype(), recv.numel(), root, null);
     return enqueue("broadcast", List.of(from, recv), () -> Nccl.broadcast(from.dataAddress(), recv.dataAddress(),
         recv.numel(), recv.dtype().nativeCode(), root, comm, stream.nativeHandle()));
   }
@@ -206,6 +215,7 @@ public final class NcclCommunicator implements Communicator {
       buffers(send, "send", recv, "recv", send.numel());
     }
     Tensor to = rank == root ? recv : send;
+    agree("reduce", send.dtype(), send.numel(), root, op);
     return enqueue("reduce", List.of(send, to), () -> withOp(op, send, redOp -> Nccl.reduce(send.dataAddress(),
         to.dataAddress(), send.numel(), send.dtype().nativeCode(), redOp, root, comm, stream.nativeHandle())));
   }
@@ -217,6 +227,7 @@ public final class NcclCommunicator implements Communicator {
     long block = send.numel() / size;
     int dtype = send.dtype().nativeCode();
     long bytes = block * send.dtype().byteSize();
+    agree("allToAll", send.dtype(), send.numel(), -1, null);
     // All-to-all as one group of sends and receives, as NCCL's own ncclAlltoAll does.
     return enqueue("allToAll", List.of(send, recv), () -> {
       Nccl.groupStart();
@@ -319,6 +330,57 @@ public final class NcclCommunicator implements Communicator {
     } finally {
       stream.close();
     }
+  }
+
+  // ---- SHARD4J_DEBUG=collectives: every rank checks that all call the same collective ------------
+
+  private static final List<String> OPS = List.of("allReduce", "allGather", "reduceScatter", "broadcast", "reduce",
+      "allToAll");
+
+  /**
+   * In debug mode, all-gathers (operation, dtype, count, root, reduction) from every rank before
+   * the call, and fails every rank with the first mismatch by rank. The exchange itself always
+   * matches, so a mismatch is reported instead of hanging or corrupting memory.
+   */
+  private void agree(String op, DType dtype, long count, int root, RedOp redOp) {
+    if (!debug) {
+      return;
+    }
+    long seq = sequence + 1;
+    long[] mine = {OPS.indexOf(op), dtype.nativeCode(), count, root, redOp == null ? -1 : redOp.hashCode()};
+    int n = mine.length;
+    try (Tensor local = Tensors.fromArray(BARRIER_ALLOCATOR, mine, DType.I64, device, n);
+        Tensor all = Tensors.zeros(BARRIER_ALLOCATOR, DType.I64, device, (long) n * size)) {
+      if (Nccl.allGather(local.dataAddress(), all.dataAddress(), n, DType.I64.nativeCode(), comm,
+          stream.nativeHandle()) == Nccl.IN_PROGRESS) {
+        awaitReady(comm, timeout, "debug check of " + op);
+      }
+      try {
+        stream.synchronize(timeout);
+      } catch (WaitTimeoutException e) {
+        abortWith(new CollectiveException(op, seq, List.of(), op + " #" + seq + " on rank " + rank
+            + ": the debug check did not complete: " + e.getMessage(), e));
+        throw failure(op, seq);
+      }
+      long[] got = all.toLongArray();
+      for (int q = 1; q < size; q++) {
+        for (int k = 0; k < n; k++) {
+          if (got[q * n + k] != got[k]) {
+            CollectiveException e = new CollectiveException(op, seq, List.of(), "collective mismatch at " + op + " #"
+                + seq + " on rank " + rank + ": rank 0 called " + describe(got, 0, n) + " but rank " + q + " called "
+                + describe(got, q, n), null);
+            abortWith(e);
+            throw e;
+          }
+        }
+      }
+    }
+  }
+
+  private static String describe(long[] all, int rank, int n) {
+    long[] d = java.util.Arrays.copyOfRange(all, rank * n, rank * n + n);
+    String name = d[0] >= 0 && d[0] < OPS.size() ? OPS.get((int) d[0]) : "op " + d[0];
+    return name + "(dtype code " + d[1] + ", " + d[2] + " elements" + (d[3] >= 0 ? ", root " + d[3] : "") + ")";
   }
 
   // ---- enqueueing -------------------------------------------------------------------------------
