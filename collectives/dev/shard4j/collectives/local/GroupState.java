@@ -18,7 +18,8 @@ import java.util.concurrent.atomic.AtomicReference;
 final class GroupState {
   final int size;
   final Duration timeout;
-  final Call[] calls;
+  /** The posted calls, double-buffered like the staging slots: [meeting parity][rank]. */
+  final Call[][] calls;
   final Mailboxes mail;
   final Map<String, GroupState> splits = new ConcurrentHashMap<>();
   private final GroupBarrier barrier;
@@ -26,19 +27,59 @@ final class GroupState {
   private final AtomicLongArray finished;
   private final AtomicReference<CollectiveException> abort = new AtomicReference<>();
 
+  /** Largest payload a rank stages for the one-meeting path of small collectives. */
+  static final long SMALL_BYTES = 64 << 10;
+
+  /** Two staging slots per rank (alternating between collectives), allocated on first use. */
+  private long[][] slots;
+  private final java.util.concurrent.atomic.AtomicInteger open;
+
   GroupState(int size, Duration timeout) {
     this.size = size;
     this.timeout = timeout;
-    this.calls = new Call[size];
+    this.calls = new Call[2][size];
     this.mail = new Mailboxes(this);
     this.barrier = new GroupBarrier(size);
     this.posted = new AtomicLongArray(size);
     this.finished = new AtomicLongArray(size);
+    this.open = new java.util.concurrent.atomic.AtomicInteger(size);
   }
 
-  /** Posts this rank's call and waits until every rank has posted its own. */
-  void arrive(int rank, Call call) {
-    calls[rank] = call;
+  /** The address of a rank's staging slot 0 or 1 (host memory of SMALL_BYTES). */
+  synchronized long slot(int rank, int parity) {
+    if (slots == null) {
+      slots = new long[size][2];
+      for (int q = 0; q < size; q++) {
+        for (int p = 0; p < 2; p++) {
+          slots[q][p] = dev.shard4j.bindings.NativeApi.hostAlloc(SMALL_BYTES, 64);
+        }
+      }
+    }
+    return slots[rank][parity];
+  }
+
+  /** Called as each rank's communicator closes; the last one frees the staging slots. */
+  void rankClosed() {
+    if (open.decrementAndGet() == 0) {
+      synchronized (this) {
+        if (slots != null) {
+          for (long[] pair : slots) {
+            for (long address : pair) {
+              dev.shard4j.bindings.NativeApi.hostFree(address);
+            }
+          }
+          slots = null;
+        }
+      }
+    }
+  }
+
+  /**
+   * Posts this rank's call and waits until every rank has posted its own. Consecutive meetings
+   * alternate parity, so a rank that has moved on never overwrites a call others still read.
+   */
+  void arrive(int rank, Call call, int parity) {
+    calls[parity][rank] = call;
     meet(rank, call, posted, "call " + call.op());
   }
 

@@ -41,6 +41,10 @@ final class LocalCommunicator implements Communicator {
   private final boolean debug = Setting.DEBUG.has("collectives");
   private ExecutorService executor;
   private long sequence;
+  /** Collectives that met the group so far (run in order on one thread at a time). */
+  private long meetings;
+  /** The calls of the collective being run (the big path reads the peers' buffers from them). */
+  private Call[] posted;
   private volatile boolean closed;
 
   LocalCommunicator(GroupState group, int rank) {
@@ -78,7 +82,8 @@ final class LocalCommunicator implements Communicator {
   private Work allReduce(Tensor send, Tensor recv, RedOp op, boolean async) {
     buffers(send, "send", recv, "recv", send == null ? 0 : send.numel());
     CollectiveArgs.op(op, send.dtype());
-    return submit(call(async, "allReduce", send.dtype(), send.numel(), -1, op, send, recv), async, this::runAllReduce);
+    return submit(call(async, "allReduce", send.dtype(), send.numel(), -1, op, send, recv), async, this::runAllReduce,
+        SMALL_ALL_REDUCE);
   }
 
   @Override
@@ -93,7 +98,8 @@ final class LocalCommunicator implements Communicator {
 
   private Work allGather(Tensor send, Tensor recv, boolean async) {
     buffers(send, "send", recv, "recv", send == null ? 0 : send.numel() * size());
-    return submit(call(async, "allGather", send.dtype(), send.numel(), -1, null, send, recv), async, this::runAllGather);
+    return submit(call(async, "allGather", send.dtype(), send.numel(), -1, null, send, recv), async, this::runAllGather,
+        SMALL_ALL_GATHER);
   }
 
   @Override
@@ -110,7 +116,7 @@ final class LocalCommunicator implements Communicator {
     buffers(recv, "recv", send, "send", recv == null ? 0 : recv.numel() * size());
     CollectiveArgs.op(op, recv.dtype());
     return submit(call(async, "reduceScatter", recv.dtype(), recv.numel(), -1, op, send, recv), async,
-        this::runReduceScatter);
+        this::runReduceScatter, SMALL_REDUCE_SCATTER);
   }
 
   @Override
@@ -130,7 +136,7 @@ final class LocalCommunicator implements Communicator {
       buffers(recv, "recv", send, "send", recv.numel());
     }
     return submit(call(async, "broadcast", recv.dtype(), recv.numel(), root, null, rank == root ? send : null, recv),
-        async, this::runBroadcast);
+        async, this::runBroadcast, SMALL_BROADCAST);
   }
 
   @Override
@@ -151,7 +157,7 @@ final class LocalCommunicator implements Communicator {
       buffers(send, "send", recv, "recv", send.numel());
     }
     return submit(call(async, "reduce", send.dtype(), send.numel(), root, op, send, rank == root ? recv : null), async,
-        this::runReduce);
+        this::runReduce, SMALL_REDUCE);
   }
 
   @Override
@@ -259,8 +265,9 @@ final class LocalCommunicator implements Communicator {
     Call c = new Call("split", ++sequence, null, 0, -1, null, null, null, color, key, false);
     LocalCommunicator[] made = new LocalCommunicator[1];
     submit(c, false, () -> {
-      group.arrive(rank, c);
-      made[0] = joinSplit(c);
+      int parity = (int) (++meetings & 1);
+      group.arrive(rank, c, parity);
+      made[0] = joinSplit(c, parity);
       group.finish(rank, c);
       if (made[0] != null && made[0].rank == 0) {
         group.splits.remove(c.seq() + ":" + color);
@@ -269,18 +276,19 @@ final class LocalCommunicator implements Communicator {
     return made[0];
   }
 
-  private LocalCommunicator joinSplit(Call mine) {
+  private LocalCommunicator joinSplit(Call mine, int parity) {
+    Call[] calls = group.calls[parity];
     if (mine.color() == NO_COLOR) {
       return null;
     }
     List<Integer> members = new ArrayList<>();
     for (int q = 0; q < size(); q++) {
-      if (group.calls[q].color() == mine.color()) {
+      if (calls[q].color() == mine.color()) {
         members.add(q);
       }
     }
-    members.sort((x, y) -> group.calls[x].key() != group.calls[y].key()
-        ? Integer.compare(group.calls[x].key(), group.calls[y].key()) : Integer.compare(x, y));
+    members.sort((x, y) -> calls[x].key() != calls[y].key()
+        ? Integer.compare(calls[x].key(), calls[y].key()) : Integer.compare(x, y));
     GroupState sub = group.splits.computeIfAbsent(mine.seq() + ":" + mine.color(),
         k -> new GroupState(members.size(), group.timeout));
     return new LocalCommunicator(sub, members.indexOf(rank));
@@ -301,6 +309,7 @@ final class LocalCommunicator implements Communicator {
     if (executor != null) {
       executor.shutdown();
     }
+    group.rankClosed();
   }
 
   // ---- running ----------------------------------------------------------------------------------
@@ -308,6 +317,21 @@ final class LocalCommunicator implements Communicator {
   /** A collective's body, run after every rank has posted its call. */
   private interface Body {
     void run(Call mine);
+  }
+
+  /**
+   * The one-meeting form of a small collective: each rank first copies its input into its own
+   * staging slot, and after the meeting computes its own output from the peers' slots only, so
+   * nobody touches another rank's buffers and no second meeting is needed. The slots alternate
+   * between collectives: a slot is written again only after a meeting that follows every read.
+   */
+  private interface Small {
+    /** Bytes this rank stages (at most GroupState.SMALL_BYTES for the path to be taken). */
+    long bytes(Call mine);
+
+    void stage(Call mine, long slot);
+
+    void compute(Call mine, int parity);
   }
 
   private Call call(boolean async, String op, DType dtype, long count, int root, RedOp redOp, Tensor send,
@@ -322,16 +346,30 @@ final class LocalCommunicator implements Communicator {
   }
 
   private Work submit(Call c, boolean async, Body body) {
+    return submit(c, async, body, null);
+  }
+
+  private Work submit(Call c, boolean async, Body body, Small small) {
     return submit(c, async, () -> {
-      group.arrive(rank, c);
-      verify(c);
+      int parity = (int) (++meetings & 1);
+      boolean quick = small != null && small.bytes(c) <= GroupState.SMALL_BYTES;
+      if (quick) {
+        small.stage(c, group.slot(rank, parity));
+      }
+      group.arrive(rank, c, parity);
+      verify(c, parity);
       // The ranks are the parallelism: each does its slice on its own thread, without the pool.
       boolean serial = size() > 1;
       if (serial) {
         NativeApi.cpuSerial(true);
       }
       try {
-        body.run(c);
+        if (quick) {
+          small.compute(c, parity);
+        } else {
+          posted = group.calls[parity];
+          body.run(c);
+        }
       } catch (CollectiveException e) {
         throw e;
       } catch (RuntimeException | Error e) {
@@ -342,7 +380,9 @@ final class LocalCommunicator implements Communicator {
           NativeApi.cpuSerial(false);
         }
       }
-      group.finish(rank, c);
+      if (!quick) {
+        group.finish(rank, c);
+      }
     });
   }
 
@@ -399,10 +439,11 @@ final class LocalCommunicator implements Communicator {
   }
 
   /** Every rank checks every call against rank 0's, so all see the same first mismatch. */
-  private void verify(Call mine) {
-    Call first = group.calls[0];
+  private void verify(Call mine, int parity) {
+    Call[] calls = group.calls[parity];
+    Call first = calls[0];
     for (int q = 1; q < size(); q++) {
-      Call other = group.calls[q];
+      Call other = calls[q];
       if (!other.matches(first)) {
         throw group.abortWith(new CollectiveException(mine.op(), mine.seq(), List.of(), "collective mismatch at "
             + mine.op() + " #" + mine.seq() + " on rank " + rank + ": rank 0 called " + first.signature()
@@ -424,6 +465,119 @@ final class LocalCommunicator implements Communicator {
     CollectiveArgs.matches(a, b, bName, bNumel);
   }
 
+  // ---- small collectives: through the staging slots, one meeting -----------------------------------
+
+  private static long bytesOf(Tensor t) {
+    return t == null ? 0 : t.numel() * t.dtype().byteSize();
+  }
+
+  private static void stageInput(Call c, long slot) {
+    NativeApi.memcpy(slot, NativeApi.HOST, c.send().dataAddress(), NativeApi.HOST, bytesOf(c.send()), 0);
+  }
+
+  private long[] slots(int parity, long offsetBytes) {
+    long[] a = new long[size()];
+    for (int q = 0; q < size(); q++) {
+      a[q] = group.slot(q, parity) + offsetBytes;
+    }
+    return a;
+  }
+
+  private final Small SMALL_ALL_REDUCE = new Small() {
+    @Override
+    public long bytes(Call c) {
+      return bytesOf(c.send());
+    }
+
+    @Override
+    public void stage(Call c, long slot) {
+      stageInput(c, slot);
+    }
+
+    @Override
+    public void compute(Call c, int parity) {
+      reduce(slots(parity, 0), new long[] {at(c.recv(), 0)}, c, c.count());
+    }
+  };
+
+  private final Small SMALL_REDUCE = new Small() {
+    @Override
+    public long bytes(Call c) {
+      return bytesOf(c.send());
+    }
+
+    @Override
+    public void stage(Call c, long slot) {
+      stageInput(c, slot);
+    }
+
+    @Override
+    public void compute(Call c, int parity) {
+      if (rank == c.root()) {
+        reduce(slots(parity, 0), new long[] {at(c.recv(), 0)}, c, c.count());
+      }
+    }
+  };
+
+  private final Small SMALL_REDUCE_SCATTER = new Small() {
+    @Override
+    public long bytes(Call c) {
+      return bytesOf(c.send());
+    }
+
+    @Override
+    public void stage(Call c, long slot) {
+      stageInput(c, slot);
+    }
+
+    @Override
+    public void compute(Call c, int parity) {
+      reduce(slots(parity, rank * c.count() * c.dtype().byteSize()), new long[] {at(c.recv(), 0)}, c, c.count());
+    }
+  };
+
+  private final Small SMALL_ALL_GATHER = new Small() {
+    @Override
+    public long bytes(Call c) {
+      return bytesOf(c.send());
+    }
+
+    @Override
+    public void stage(Call c, long slot) {
+      stageInput(c, slot);
+    }
+
+    @Override
+    public void compute(Call c, int parity) {
+      long bytes = bytesOf(c.send());
+      for (int q = 0; q < size(); q++) {
+        NativeApi.memcpy(at(c.recv(), q * c.count()), NativeApi.HOST, group.slot(q, parity), NativeApi.HOST, bytes, 0);
+      }
+    }
+  };
+
+  private final Small SMALL_BROADCAST = new Small() {
+    @Override
+    public long bytes(Call c) {
+      return bytesOf(c.recv());
+    }
+
+    @Override
+    public void stage(Call c, long slot) {
+      if (rank == c.root()) {
+        stageInput(c, slot);
+      }
+    }
+
+    @Override
+    public void compute(Call c, int parity) {
+      if (rank != c.root() || c.send() != c.recv()) {
+        NativeApi.memcpy(at(c.recv(), 0), NativeApi.HOST, group.slot(c.root(), parity), NativeApi.HOST,
+            bytesOf(c.recv()), 0);
+      }
+    }
+  };
+
   // ---- the algorithms: this rank's slice, read from and written to the peers' buffers -------------
 
   private void runAllReduce(Call mine) {
@@ -434,8 +588,8 @@ final class LocalCommunicator implements Communicator {
     long[] srcs = new long[size()];
     long[] dsts = new long[size()];
     for (int q = 0; q < size(); q++) {
-      srcs[q] = at(group.calls[q].send(), s[0]);
-      dsts[q] = at(group.calls[q].recv(), s[0]);
+      srcs[q] = at(posted[q].send(), s[0]);
+      dsts[q] = at(posted[q].recv(), s[0]);
     }
     reduce(srcs, dsts, mine, s[1] - s[0]);
   }
@@ -443,7 +597,7 @@ final class LocalCommunicator implements Communicator {
   private void runAllGather(Call mine) {
     long[] dsts = new long[size()];
     for (int q = 0; q < size(); q++) {
-      dsts[q] = at(group.calls[q].recv(), rank * mine.count());
+      dsts[q] = at(posted[q].recv(), rank * mine.count());
     }
     copy(at(mine.send(), 0), dsts, mine.dtype(), mine.count());
   }
@@ -451,7 +605,7 @@ final class LocalCommunicator implements Communicator {
   private void runReduceScatter(Call mine) {
     long[] srcs = new long[size()];
     for (int q = 0; q < size(); q++) {
-      srcs[q] = at(group.calls[q].send(), rank * mine.count());
+      srcs[q] = at(posted[q].send(), rank * mine.count());
     }
     reduce(srcs, new long[] {at(mine.recv(), 0)}, mine, mine.count());
   }
@@ -460,25 +614,25 @@ final class LocalCommunicator implements Communicator {
     long[] s = slice(mine.count(), size(), rank);
     long[] dsts = new long[size()];
     for (int q = 0; q < size(); q++) {
-      dsts[q] = at(group.calls[q].recv(), s[0]);
+      dsts[q] = at(posted[q].recv(), s[0]);
     }
-    copy(at(group.calls[mine.root()].send(), s[0]), dsts, mine.dtype(), s[1] - s[0]);
+    copy(at(posted[mine.root()].send(), s[0]), dsts, mine.dtype(), s[1] - s[0]);
   }
 
   private void runReduce(Call mine) {
     long[] s = slice(mine.count(), size(), rank);
     long[] srcs = new long[size()];
     for (int q = 0; q < size(); q++) {
-      srcs[q] = at(group.calls[q].send(), s[0]);
+      srcs[q] = at(posted[q].send(), s[0]);
     }
-    reduce(srcs, new long[] {at(group.calls[mine.root()].recv(), s[0])}, mine, s[1] - s[0]);
+    reduce(srcs, new long[] {at(posted[mine.root()].recv(), s[0])}, mine, s[1] - s[0]);
   }
 
   private void runAllToAll(Call mine) {
     long block = mine.count() / size();
     long bytes = block * mine.dtype().byteSize();
     for (int q = 0; q < size(); q++) {
-      NativeApi.memcpy(at(mine.recv(), q * block), NativeApi.HOST, at(group.calls[q].send(), rank * block),
+      NativeApi.memcpy(at(mine.recv(), q * block), NativeApi.HOST, at(posted[q].send(), rank * block),
           NativeApi.HOST, bytes, 0);
     }
   }

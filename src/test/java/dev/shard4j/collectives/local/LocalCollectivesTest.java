@@ -123,6 +123,71 @@ class LocalCollectivesTest {
     });
   }
 
+  /**
+   * Messages past the staging size take the sliced path (every rank reduces its slice straight
+   * between the peers' buffers); small ones in between take the staged path, and point-to-point
+   * transfers in between must not disturb the alternation of the staging slots.
+   */
+  @Test
+  void largeAndSmallMessagesInterleaved() {
+    long count = 40_001;
+    for (int world : new int[] {2, 3, 5, 8}) {
+      for (DType dtype : new DType[] {DType.F32, DType.BF16, DType.I64}) {
+        for (RedOp op : dtype.isFloatingPoint() ? new RedOp[] {RedOp.SUM, RedOp.MAX, RedOp.AVG}
+            : new RedOp[] {RedOp.SUM, RedOp.MIN}) {
+          List<Communicator> comms = LocalGroup.create(world);
+          double[] expected = new double[(int) count];
+          for (int i = 0; i < count; i++) {
+            expected[i] = reference(dtype, world, i, op);
+          }
+          Ranks.runAll(comms, comm -> {
+            int r = comm.rank();
+            try (Tensor send = input(dtype, r, count, op);
+                Tensor recv = Tensors.full(allocator, dtype, Device.CPU, -3, count);
+                Tensor small = input(dtype, r, 7, op);
+                Tensor token = Tensors.zeros(allocator, DType.I32, Device.CPU, 1)) {
+              comm.allReduce(send, recv, op);
+              assertArrayEquals(expected, recv.toDoubleArray(), "large allReduce");
+              comm.allReduce(small, small, op); // staged
+              Work sent = comm.sendAsync(token, (r + 1) % world); // no meeting: must not shift the slots
+              try (Tensor got = Tensors.zeros(allocator, DType.I32, Device.CPU, 1)) {
+                comm.recv(got, (r + world - 1) % world);
+              }
+              sent.await();
+              try (Tensor again = input(dtype, r, 7, op)) {
+                comm.allReduce(again, again, op); // staged again, same parity as the first
+                assertArrayEquals(small.toDoubleArray(), again.toDoubleArray(), "staged twice");
+              }
+              try (Tensor inPlace = input(dtype, r, count, op)) {
+                comm.allReduce(inPlace, inPlace, op);
+                assertArrayEquals(expected, inPlace.toDoubleArray(), "large allReduce in place");
+              }
+              long per = count / world;
+              try (Tensor full = input(dtype, r, per * world, op);
+                  Tensor part = Tensors.zeros(allocator, dtype, Device.CPU, per);
+                  Tensor gathered = Tensors.zeros(allocator, dtype, Device.CPU, per * world)) {
+                comm.reduceScatter(full, part, op);
+                double[] got = part.toDoubleArray();
+                for (int i = 0; i < per; i += 101) {
+                  assertEquals(reference(dtype, world, r * per + i, op), got[i], "large reduceScatter");
+                }
+                comm.allGather(part, gathered);
+                double[] all = gathered.toDoubleArray();
+                for (int i = 0; i < per * world; i += 97) {
+                  assertEquals(reference(dtype, world, i, op), all[i], "large allGather");
+                }
+              }
+              comm.broadcast(r == 0 ? recv : null, send, 0);
+              assertArrayEquals(expected, send.toDoubleArray(), "large broadcast");
+            }
+            comm.close();
+            return null;
+          });
+        }
+      }
+    }
+  }
+
   @Test
   void gathersBroadcastsAllToAllAndPointToPoint() {
     for (int world : new int[] {1, 2, 3, 5, 8}) {
