@@ -54,6 +54,10 @@ public final class CompletableWork implements Work {
 
   @Override
   public void await() {
+    if (future.isDone()) {
+      await(Duration.ZERO); // reports its outcome without reading the settings
+      return;
+    }
     // The operation has its own timeout; the extra minute only guards against a lost completion.
     await(Setting.TIMEOUT.asSeconds().plusSeconds(60));
   }
@@ -61,6 +65,10 @@ public final class CompletableWork implements Work {
   @Override
   public void await(Duration timeout) {
     try {
+      if (future.isDone()) {
+        future.get();
+        return;
+      }
       future.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
     } catch (TimeoutException e) {
       throw new WaitTimeoutException(description + " was not done after " + timeout.toMillis() + " ms");
