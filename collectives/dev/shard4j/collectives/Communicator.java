@@ -121,6 +121,18 @@ public interface Communicator extends AutoCloseable {
   Work recvAsync(Tensor tensor, int peer);
 
   /**
+   * Sends to one peer and receives from another as one grouped operation (ncclGroupStart/End on
+   * NCCL), so that rings and pipelines cannot deadlock the way separate blocking calls would.
+   *
+   * @param send the data to send
+   * @param to the receiving rank
+   * @param recv receives the data
+   * @param from the sending rank
+   * @return the work, done when both transfers are
+   */
+  Work sendRecvAsync(Tensor send, int to, Tensor recv, int from);
+
+  /**
    * Waits until every rank has reached the barrier.
    *
    * @return the work
@@ -232,6 +244,18 @@ public interface Communicator extends AutoCloseable {
    */
   default void recv(Tensor tensor, int peer) {
     recvAsync(tensor, peer).await();
+  }
+
+  /**
+   * Blocking {@link #sendRecvAsync}.
+   *
+   * @param send the data to send
+   * @param to the receiving rank
+   * @param recv receives the data
+   * @param from the sending rank
+   */
+  default void sendRecv(Tensor send, int to, Tensor recv, int from) {
+    sendRecvAsync(send, to, recv, from).await();
   }
 
   /** Blocking {@link #barrierAsync}. */

@@ -106,4 +106,49 @@ public final class CompletableWork implements Work {
       return Optional.of(e);
     }
   }
+
+  /**
+   * Work that is done when every part is; its error is the first part's error.
+   *
+   * @param parts the works
+   * @return the combined work
+   */
+  public static Work allOf(Work... parts) {
+    return new Work() {
+      @Override
+      public void await() {
+        for (Work w : parts) {
+          w.await();
+        }
+      }
+
+      @Override
+      public void await(Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        for (Work w : parts) {
+          w.await(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+        }
+      }
+
+      @Override
+      public boolean isDone() {
+        for (Work w : parts) {
+          if (!w.isDone()) {
+            return false;
+          }
+        }
+        return true;
+      }
+
+      @Override
+      public Optional<Throwable> error() {
+        for (Work w : parts) {
+          if (w.error().isPresent()) {
+            return w.error();
+          }
+        }
+        return Optional.empty();
+      }
+    };
+  }
 }

@@ -203,30 +203,7 @@ final class LocalCommunicator implements Communicator {
       posted.await();
       delivered.await();
     }
-    return new Work() {
-      @Override
-      public void await() {
-        posted.await();
-        delivered.await();
-      }
-
-      @Override
-      public void await(java.time.Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        posted.await(timeout);
-        delivered.await(java.time.Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
-      }
-
-      @Override
-      public boolean isDone() {
-        return posted.isDone() && (posted.error().isPresent() || delivered.isDone());
-      }
-
-      @Override
-      public java.util.Optional<Throwable> error() {
-        return posted.error().isPresent() ? posted.error() : delivered.error();
-      }
-    };
+    return CompletableWork.allOf(posted, delivered);
   }
 
   @Override
@@ -244,6 +221,14 @@ final class LocalCommunicator implements Communicator {
     CollectiveArgs.rank(peer, "peer", size());
     Call c = call(async, "recv", tensor.dtype(), tensor.numel(), peer, null, null, tensor);
     return submit(c, async, () -> group.mail.recv(rank, c, peer));
+  }
+
+  @Override
+  public Work sendRecvAsync(Tensor send, int to, Tensor recv, int from) {
+    // The letter is posted before the receive starts, so a ring never waits on itself.
+    Work sent = sendAsync(send, to);
+    Work received = recvAsync(recv, from);
+    return CompletableWork.allOf(received, sent);
   }
 
   @Override

@@ -256,6 +256,20 @@ public final class NcclCommunicator implements Communicator {
   }
 
   @Override
+  public Work sendRecvAsync(Tensor send, int to, Tensor recv, int from) {
+    CollectiveArgs.buffer(send, "send", device);
+    CollectiveArgs.buffer(recv, "recv", device);
+    CollectiveArgs.rank(to, "to", size);
+    CollectiveArgs.rank(from, "from", size);
+    return enqueue("sendRecv", List.of(send, recv), () -> {
+      Nccl.groupStart();
+      Nccl.send(send.dataAddress(), send.numel(), send.dtype().nativeCode(), to, comm, stream.nativeHandle());
+      Nccl.recv(recv.dataAddress(), recv.numel(), recv.dtype().nativeCode(), from, comm, stream.nativeHandle());
+      return Nccl.groupEnd();
+    });
+  }
+
+  @Override
   public Work barrierAsync() {
     // An all-reduce of one element, as NCCL users do for a barrier.
     Tensor one = Tensors.zeros(BARRIER_ALLOCATOR, DType.F32, device, 1);

@@ -110,31 +110,7 @@ enum Collective {
     @Override
     Work start(Communicator c, Tensor send, Tensor recv, RedOp op, int root) {
       int w = c.size();
-      Work sent = c.sendAsync(send, (c.rank() + 1) % w);
-      Work received = c.recvAsync(recv, (c.rank() + w - 1) % w);
-      return new Work() {
-        @Override
-        public void await() {
-          received.await();
-          sent.await();
-        }
-
-        @Override
-        public void await(java.time.Duration timeout) {
-          received.await(timeout);
-          sent.await(timeout);
-        }
-
-        @Override
-        public boolean isDone() {
-          return sent.isDone() && received.isDone();
-        }
-
-        @Override
-        public java.util.Optional<Throwable> error() {
-          return sent.error().isPresent() ? sent.error() : received.error();
-        }
-      };
+      return c.sendRecvAsync(send, (c.rank() + 1) % w, recv, (c.rank() + w - 1) % w);
     }
 
     @Override

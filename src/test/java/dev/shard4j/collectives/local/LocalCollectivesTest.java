@@ -247,6 +247,10 @@ class LocalCollectivesTest {
             Work sent = comm.sendAsync(out, next);
             comm.recv(in, prev);
             sent.await();
+            try (Tensor again = Tensors.zeros(allocator, dtype, Device.CPU, 9)) {
+              comm.sendRecv(out, next, again, prev); // the grouped form of the same ring
+              assertArrayEquals(in.toDoubleArray(), again.toDoubleArray(), "sendRecv ring");
+            }
             try (Tensor expected = input(dtype, prev, 9, RedOp.SUM)) {
               assertArrayEquals(expected.toDoubleArray(), in.toDoubleArray(), "ring");
             }
