@@ -54,6 +54,11 @@ public final class TcpStore implements AutoCloseable {
       try {
         long left = Math.max(1, (deadline - System.nanoTime()) / 1_000_000);
         s.connect(new InetSocketAddress(host, port), (int) Math.min(left, Integer.MAX_VALUE));
+        if (s.getLocalPort() == s.getPort() && s.getLocalAddress().equals(s.getInetAddress())) {
+          // TCP's simultaneous open: with no server yet, a retried connect on loopback can pick
+          // the server's port as its own and connect to itself. That is no server: retry.
+          throw new IOException("connected to itself (no server listening yet)");
+        }
         s.setTcpNoDelay(true);
         return new TcpStore(endpoint, s, timeout);
       } catch (IOException e) {
