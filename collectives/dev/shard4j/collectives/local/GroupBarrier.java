@@ -28,7 +28,7 @@ final class GroupBarrier {
   GroupBarrier(int parties) {
     this.parties = parties;
     this.spins = parties <= Runtime.getRuntime().availableProcessors() ? SPINS_PER_CORE_RANK : 0;
-    this.parked = new AtomicReferenceArray<>(parties);
+    this.parked = new AtomicReferenceArray<>(slot(parties));
   }
 
   /**
@@ -49,7 +49,7 @@ final class GroupBarrier {
       return !broken;
     }
     long start = System.nanoTime();
-    parked.set(rank, Thread.currentThread());
+    boolean registered = false;
     try {
       for (int i = 0; generation == gen; i++) {
         if (broken) {
@@ -59,6 +59,11 @@ final class GroupBarrier {
           Thread.onSpinWait();
         } else if (i < spins + YIELDS) {
           Thread.yield();
+        } else if (!registered) {
+          // Registered only when about to park: spinning ranks write nothing shared. The
+          // generation is read again after registering, so a wake-up cannot be missed.
+          parked.set(slot(rank), Thread.currentThread());
+          registered = true;
         } else {
           LockSupport.parkNanos(this, PARK_NANOS);
           if (Thread.interrupted()) {
@@ -72,7 +77,9 @@ final class GroupBarrier {
       }
       return !broken;
     } finally {
-      parked.set(rank, null);
+      if (registered) {
+        parked.set(slot(rank), null);
+      }
     }
   }
 
@@ -82,9 +89,14 @@ final class GroupBarrier {
     wakeAll();
   }
 
+  /** Each rank's entry on a cache line of its own, so that ranks never write each other's lines. */
+  static int slot(int rank) {
+    return rank * 16;
+  }
+
   private void wakeAll() {
     for (int q = 0; q < parties; q++) {
-      Thread t = parked.get(q);
+      Thread t = parked.get(slot(q));
       if (t != null) {
         LockSupport.unpark(t);
       }

@@ -18,7 +18,10 @@ import java.util.concurrent.atomic.AtomicReference;
 final class GroupState {
   final int size;
   final Duration timeout;
-  /** The posted calls, double-buffered like the staging slots: [meeting parity][rank]. */
+  /**
+   * The posted calls, double-buffered like the staging slots: [meeting parity][slot(rank)], one
+   * cache line per rank.
+   */
   final Call[][] calls;
   final Mailboxes mail;
   final Map<String, GroupState> splits = new ConcurrentHashMap<>();
@@ -31,31 +34,40 @@ final class GroupState {
   static final long SMALL_BYTES = 64 << 10;
 
   /** Two staging slots per rank (alternating between collectives), allocated on first use. */
-  private long[][] slots;
+  private volatile long[][] slots;
   private final java.util.concurrent.atomic.AtomicInteger open;
 
   GroupState(int size, Duration timeout) {
     this.size = size;
     this.timeout = timeout;
-    this.calls = new Call[2][size];
+    this.calls = new Call[2][GroupBarrier.slot(size)];
     this.mail = new Mailboxes(this);
     this.barrier = new GroupBarrier(size);
-    this.posted = new AtomicLongArray(size);
-    this.finished = new AtomicLongArray(size);
+    this.posted = new AtomicLongArray(GroupBarrier.slot(size));
+    this.finished = new AtomicLongArray(GroupBarrier.slot(size));
     this.open = new java.util.concurrent.atomic.AtomicInteger(size);
   }
 
   /** The address of a rank's staging slot 0 or 1 (host memory of SMALL_BYTES). */
-  synchronized long slot(int rank, int parity) {
+  long slot(int rank, int parity) {
+    long[][] s = slots;
+    if (s == null) {
+      s = allocateSlots();
+    }
+    return s[rank][parity];
+  }
+
+  private synchronized long[][] allocateSlots() {
     if (slots == null) {
-      slots = new long[size][2];
+      long[][] s = new long[size][2];
       for (int q = 0; q < size; q++) {
         for (int p = 0; p < 2; p++) {
-          slots[q][p] = dev.shard4j.bindings.NativeApi.hostAlloc(SMALL_BYTES, 64);
+          s[q][p] = dev.shard4j.bindings.NativeApi.hostAlloc(SMALL_BYTES, 64);
         }
       }
+      slots = s;
     }
-    return slots[rank][parity];
+    return slots;
   }
 
   /** Called as each rank's communicator closes; the last one frees the staging slots. */
@@ -74,35 +86,40 @@ final class GroupState {
     }
   }
 
+  /** The call a rank posted for the meeting of the given parity. */
+  Call call(int parity, int rank) {
+    return calls[parity][GroupBarrier.slot(rank)];
+  }
+
   /**
    * Posts this rank's call and waits until every rank has posted its own. Consecutive meetings
    * alternate parity, so a rank that has moved on never overwrites a call others still read.
    */
   void arrive(int rank, Call call, int parity) {
-    calls[parity][rank] = call;
-    meet(rank, call, posted, "call " + call.op());
+    calls[parity][GroupBarrier.slot(rank)] = call;
+    meet(rank, call, posted, "call");
   }
 
   /** Waits until every rank has done its part of the current collective. */
   void finish(int rank, Call call) {
-    meet(rank, call, finished, "finish " + call.op());
+    meet(rank, call, finished, "finish");
   }
 
   private void meet(int rank, Call call, AtomicLongArray marks, String stage) {
-    marks.set(rank, call.seq());
+    marks.set(GroupBarrier.slot(rank), call.seq());
     boolean passed;
     try {
       passed = barrier.await(rank, timeout.toNanos());
     } catch (TimeoutException e) {
       List<Integer> missing = new ArrayList<>();
       for (int q = 0; q < size; q++) {
-        if (marks.get(q) < call.seq()) {
+        if (marks.get(GroupBarrier.slot(q)) < call.seq()) {
           missing.add(q);
         }
       }
       throw abortWith(new CollectiveException(call.op(), call.seq(), missing, call.op() + " #" + call.seq()
           + " on rank " + rank + " timed out after " + timeout.toMillis() + " ms: ranks " + missing
-          + " did not " + stage + " (SHARD4J_TIMEOUT)", null));
+          + " did not " + stage + " " + call.op() + " (SHARD4J_TIMEOUT)", null));
     }
     if (!passed) {
       throw failure(rank, call.op(), call.seq());

@@ -43,8 +43,8 @@ final class LocalCommunicator implements Communicator {
   private long sequence;
   /** Collectives that met the group so far (run in order on one thread at a time). */
   private long meetings;
-  /** The calls of the collective being run (the big path reads the peers' buffers from them). */
-  private Call[] posted;
+  /** The parity of the collective being run (the big path reads the peers' buffers from its calls). */
+  private int postedParity;
   private volatile boolean closed;
 
   LocalCommunicator(GroupState group, int rank) {
@@ -262,18 +262,17 @@ final class LocalCommunicator implements Communicator {
   }
 
   private LocalCommunicator joinSplit(Call mine, int parity) {
-    Call[] calls = group.calls[parity];
     if (mine.color() == NO_COLOR) {
       return null;
     }
     List<Integer> members = new ArrayList<>();
     for (int q = 0; q < size(); q++) {
-      if (calls[q].color() == mine.color()) {
+      if (group.call(parity, q).color() == mine.color()) {
         members.add(q);
       }
     }
-    members.sort((x, y) -> calls[x].key() != calls[y].key()
-        ? Integer.compare(calls[x].key(), calls[y].key()) : Integer.compare(x, y));
+    members.sort((x, y) -> group.call(parity, x).key() != group.call(parity, y).key()
+        ? Integer.compare(group.call(parity, x).key(), group.call(parity, y).key()) : Integer.compare(x, y));
     GroupState sub = group.splits.computeIfAbsent(mine.seq() + ":" + mine.color(),
         k -> new GroupState(members.size(), group.timeout));
     return new LocalCommunicator(sub, members.indexOf(rank));
@@ -352,7 +351,7 @@ final class LocalCommunicator implements Communicator {
         if (quick) {
           small.compute(c, parity);
         } else {
-          posted = group.calls[parity];
+          postedParity = parity;
           body.run(c);
         }
       } catch (CollectiveException e) {
@@ -425,10 +424,9 @@ final class LocalCommunicator implements Communicator {
 
   /** Every rank checks every call against rank 0's, so all see the same first mismatch. */
   private void verify(Call mine, int parity) {
-    Call[] calls = group.calls[parity];
-    Call first = calls[0];
+    Call first = group.call(parity, 0);
     for (int q = 1; q < size(); q++) {
-      Call other = calls[q];
+      Call other = group.call(parity, q);
       if (!other.matches(first)) {
         throw group.abortWith(new CollectiveException(mine.op(), mine.seq(), List.of(), "collective mismatch at "
             + mine.op() + " #" + mine.seq() + " on rank " + rank + ": rank 0 called " + first.signature()
@@ -573,8 +571,8 @@ final class LocalCommunicator implements Communicator {
     long[] srcs = new long[size()];
     long[] dsts = new long[size()];
     for (int q = 0; q < size(); q++) {
-      srcs[q] = at(posted[q].send(), s[0]);
-      dsts[q] = at(posted[q].recv(), s[0]);
+      srcs[q] = at(group.call(postedParity, q).send(), s[0]);
+      dsts[q] = at(group.call(postedParity, q).recv(), s[0]);
     }
     reduce(srcs, dsts, mine, s[1] - s[0]);
   }
@@ -582,7 +580,7 @@ final class LocalCommunicator implements Communicator {
   private void runAllGather(Call mine) {
     long[] dsts = new long[size()];
     for (int q = 0; q < size(); q++) {
-      dsts[q] = at(posted[q].recv(), rank * mine.count());
+      dsts[q] = at(group.call(postedParity, q).recv(), rank * mine.count());
     }
     copy(at(mine.send(), 0), dsts, mine.dtype(), mine.count());
   }
@@ -590,7 +588,7 @@ final class LocalCommunicator implements Communicator {
   private void runReduceScatter(Call mine) {
     long[] srcs = new long[size()];
     for (int q = 0; q < size(); q++) {
-      srcs[q] = at(posted[q].send(), rank * mine.count());
+      srcs[q] = at(group.call(postedParity, q).send(), rank * mine.count());
     }
     reduce(srcs, new long[] {at(mine.recv(), 0)}, mine, mine.count());
   }
@@ -599,25 +597,25 @@ final class LocalCommunicator implements Communicator {
     long[] s = slice(mine.count(), size(), rank);
     long[] dsts = new long[size()];
     for (int q = 0; q < size(); q++) {
-      dsts[q] = at(posted[q].recv(), s[0]);
+      dsts[q] = at(group.call(postedParity, q).recv(), s[0]);
     }
-    copy(at(posted[mine.root()].send(), s[0]), dsts, mine.dtype(), s[1] - s[0]);
+    copy(at(group.call(postedParity, mine.root()).send(), s[0]), dsts, mine.dtype(), s[1] - s[0]);
   }
 
   private void runReduce(Call mine) {
     long[] s = slice(mine.count(), size(), rank);
     long[] srcs = new long[size()];
     for (int q = 0; q < size(); q++) {
-      srcs[q] = at(posted[q].send(), s[0]);
+      srcs[q] = at(group.call(postedParity, q).send(), s[0]);
     }
-    reduce(srcs, new long[] {at(posted[mine.root()].recv(), s[0])}, mine, s[1] - s[0]);
+    reduce(srcs, new long[] {at(group.call(postedParity, mine.root()).recv(), s[0])}, mine, s[1] - s[0]);
   }
 
   private void runAllToAll(Call mine) {
     long block = mine.count() / size();
     long bytes = block * mine.dtype().byteSize();
     for (int q = 0; q < size(); q++) {
-      NativeApi.memcpy(at(mine.recv(), q * block), NativeApi.HOST, at(posted[q].send(), rank * block),
+      NativeApi.memcpy(at(mine.recv(), q * block), NativeApi.HOST, at(group.call(postedParity, q).send(), rank * block),
           NativeApi.HOST, bytes, 0);
     }
   }
