@@ -1,0 +1,329 @@
+package dev.shard4j.collectives.shard;
+
+import dev.shard4j.collectives.Communicator;
+import dev.shard4j.collectives.RedOp;
+import dev.shard4j.kernels.AccumulateKernel;
+import dev.shard4j.kernels.AdamW;
+import dev.shard4j.kernels.ChunkCatKernel;
+import dev.shard4j.kernels.CopyPlan;
+import dev.shard4j.kernels.ShardLayout;
+import dev.shard4j.kernels.UnpackKernel;
+import dev.shard4j.tensor.Allocator;
+import dev.shard4j.tensor.DType;
+import dev.shard4j.tensor.Device;
+import dev.shard4j.tensor.Tensor;
+import dev.shard4j.tensor.Tensors;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * The parameters of one FSDP unit, fully sharded over a communicator (ZeRO-3): each rank keeps the
+ * fp32 master shard of every parameter (dim 0 cut in padded chunks, {@link ShardLayout}), its AdamW
+ * moments and its gradient shard, all in one flat buffer each, accounted in a child allocator.
+ *
+ * <ul>
+ *   <li>{@link #gather()}: all-gather the low-precision copy of every shard (written by the last
+ *       step in the same pass, straight into this rank's slice of the all-gather buffer) and unpack
+ *       it into the unsharded parameters the trainer computes with;
+ *   <li>{@link #reduceGradients}: chunk-cat the unsharded gradients with the cast to the reduce
+ *       dtype and the 1/world pre-scale, reduce-scatter in place, accumulate into the fp32
+ *       gradient shard (micro-batches accumulate until the step);
+ *   <li>{@link #step}: the fused AdamW over the shard;
+ *   <li>{@link #reshard()}: free the unsharded parameters.
+ * </ul>
+ *
+ * <p>Every rank must make the same calls in the same order. Used from the rank's thread; the
+ * creator closes it.
+ */
+public final class ShardGroup implements AutoCloseable {
+  private final Communicator comm;
+  private final List<ParamSpec> specs;
+  private final MixedPrecision precision;
+  private final ShardLayout layout;
+  private final Allocator memory;
+  private final Device device;
+  private final Tensor master;
+  private final Tensor expAvg;
+  private final Tensor expAvgSq;
+  private final Tensor gradShard;
+  private final Tensor gathered;
+  private final Tensor myCopy;
+  private final Tensor reduceBuffer;
+  private final Tensor reducedShard;
+  private List<Tensor> params;
+  private CopyPlan unpack;
+  private boolean hasGradient;
+  private long steps;
+  private boolean closed;
+
+  private ShardGroup(Communicator comm, List<ParamSpec> specs, MixedPrecision precision, Allocator parent) {
+    this.comm = comm;
+    this.specs = List.copyOf(specs);
+    this.precision = precision;
+    this.device = comm.device();
+    this.layout = new ShardLayout(specs.stream().map(ParamSpec::shape).toList(), comm.size());
+    this.memory = parent.newChild("shard-group-rank" + comm.rank() + "-" + System.identityHashCode(this),
+        Long.MAX_VALUE);
+    long s = Math.max(1, layout.shardNumel());
+    long all = s * comm.size();
+    List<Tensor> made = new ArrayList<>();
+    try {
+      master = keep(made, Tensors.zeros(memory, DType.F32, device, s));
+      expAvg = keep(made, Tensors.zeros(memory, DType.F32, device, s));
+      expAvgSq = keep(made, Tensors.zeros(memory, DType.F32, device, s));
+      gradShard = keep(made, Tensors.zeros(memory, DType.F32, device, s));
+      gathered = keep(made, Tensors.zeros(memory, precision.paramDtype(), device, all));
+      myCopy = keep(made, gathered.narrow(0, comm.rank() * s, s));
+      reduceBuffer = keep(made, Tensors.zeros(memory, precision.reduceDtype(), device, all));
+      reducedShard = keep(made, reduceBuffer.narrow(0, comm.rank() * s, s));
+    } catch (RuntimeException e) {
+      made.forEach(Tensor::close);
+      memory.close();
+      throw e;
+    }
+  }
+
+  private static Tensor keep(List<Tensor> made, Tensor t) {
+    made.add(t);
+    return t;
+  }
+
+  /**
+   * Shards the given parameters over the communicator. Every rank passes the same specs and the
+   * same initial values (a seeded initialisation, say); each keeps only its own shards.
+   *
+   * @param comm the ranks to shard over
+   * @param specs the parameters, in order
+   * @param precision the param and reduce dtypes
+   * @param allocator the parent of the group's child allocator
+   * @param initial the unsharded initial values (any float dtype), one per spec, on the
+   *     communicator's device
+   * @return the group, owned by the caller
+   * @throws IllegalArgumentException when the specs or initial values are inconsistent, or the
+   *     ranks passed different specs (reported on every rank)
+   */
+  public static ShardGroup create(Communicator comm, List<ParamSpec> specs, MixedPrecision precision,
+      Allocator allocator, List<Tensor> initial) {
+    Objects.requireNonNull(comm, "comm");
+    Objects.requireNonNull(specs, "specs");
+    Objects.requireNonNull(precision, "precision");
+    Objects.requireNonNull(allocator, "allocator");
+    Objects.requireNonNull(initial, "initial");
+    checkSpecs(specs, initial);
+    agreeAcrossRanks(comm, specs, allocator);
+    ShardGroup g = new ShardGroup(comm, specs, precision, allocator);
+    try {
+      g.load(initial);
+      return g;
+    } catch (RuntimeException e) {
+      g.close();
+      throw e;
+    }
+  }
+
+  private static void checkSpecs(List<ParamSpec> specs, List<Tensor> initial) {
+    if (specs.isEmpty()) {
+      throw new IllegalArgumentException("a shard group needs at least one parameter");
+    }
+    if (initial.size() != specs.size()) {
+      throw new IllegalArgumentException(specs.size() + " parameters but " + initial.size() + " initial values");
+    }
+    Set<String> names = new HashSet<>();
+    for (int p = 0; p < specs.size(); p++) {
+      ParamSpec spec = Objects.requireNonNull(specs.get(p), "specs[" + p + "]");
+      if (!names.add(spec.name())) {
+        throw new IllegalArgumentException("parameter name '" + spec.name() + "' appears twice");
+      }
+      Tensor t = Objects.requireNonNull(initial.get(p), "initial[" + p + "]");
+      if (!t.shape().equals(spec.shape())) {
+        throw new IllegalArgumentException("initial value of '" + spec.name() + "' has shape " + t.shape()
+            + ", the spec " + spec.shape());
+      }
+    }
+  }
+
+  /** Every rank checks that all ranks passed the same parameter list, before any rank relies on it. */
+  private static void agreeAcrossRanks(Communicator comm, List<ParamSpec> specs, Allocator allocator) {
+    long hash = specs.hashCode();
+    try (Tensor mine = Tensors.fromArray(allocator, new long[] {hash, specs.size()}, DType.I64, comm.device(), 2);
+        Tensor all = Tensors.zeros(allocator, DType.I64, comm.device(), 2L * comm.size())) {
+      comm.allGather(mine, all);
+      long[] got = all.toLongArray();
+      for (int q = 0; q < comm.size(); q++) {
+        if (got[2 * q] != hash || got[2 * q + 1] != specs.size()) {
+          throw new IllegalArgumentException("rank " + q + " passed a different parameter list (" + got[2 * q + 1]
+              + " parameters) than rank " + comm.rank() + " (" + specs.size() + ": " + names(specs) + ")");
+        }
+      }
+    }
+  }
+
+  private static String names(List<ParamSpec> specs) {
+    return specs.stream().map(ParamSpec::name).toList().toString();
+  }
+
+  /** Takes this rank's padded chunks of the initial values into the master shard. */
+  private void load(List<Tensor> initial) {
+    long s = master.numel();
+    try (Tensor all = Tensors.zeros(memory, DType.F32, device, s * comm.size());
+        CopyPlan chunks = ChunkCatKernel.plan(initial, comm.size(), all);
+        Tensor mine = all.narrow(0, comm.rank() * s, s)) {
+      chunks.run();
+      master.copyFrom(mine);
+      myCopy.copyFrom(master);
+    }
+  }
+
+  /**
+   * All-gathers the parameters in the param dtype and returns them unsharded, in spec order. The
+   * group owns them; they stay valid until {@link #reshard()} or close, and are refreshed by the
+   * next gather after a step.
+   *
+   * @return the unsharded parameters
+   */
+  public List<Tensor> gather() {
+    requireOpen();
+    if (params == null) {
+      List<Tensor> made = new ArrayList<>();
+      try {
+        for (ParamSpec spec : specs) {
+          made.add(Tensors.empty(memory, precision.paramDtype(), device, spec.shape().toArray()));
+        }
+        unpack = UnpackKernel.plan(gathered, comm.size(), made);
+      } catch (RuntimeException e) {
+        made.forEach(Tensor::close);
+        throw e;
+      }
+      params = List.copyOf(made);
+    }
+    comm.allGather(myCopy, gathered); // in place: this rank's copy is its slice of the buffer
+    unpack.run();
+    return params;
+  }
+
+  /**
+   * Reduces the unsharded gradients of this rank's micro-batch: averaged over the ranks, added to
+   * the fp32 gradient shard (so several micro-batches accumulate until {@link #step}).
+   *
+   * @param grads one per parameter, in spec order, with its shape, any float dtype, on the
+   *     communicator's device
+   */
+  public void reduceGradients(List<Tensor> grads) {
+    requireOpen();
+    Objects.requireNonNull(grads, "grads");
+    if (grads.size() != specs.size()) {
+      throw new IllegalArgumentException(specs.size() + " parameters but " + grads.size() + " gradients");
+    }
+    for (int p = 0; p < grads.size(); p++) {
+      Tensor g = Objects.requireNonNull(grads.get(p), "grads[" + p + "]");
+      if (!g.shape().equals(specs.get(p).shape())) {
+        throw new IllegalArgumentException("gradient of '" + specs.get(p).name() + "' has shape " + g.shape()
+            + ", the parameter " + specs.get(p).shape());
+      }
+    }
+    try (CopyPlan chunks = ChunkCatKernel.plan(grads, comm.size(), reduceBuffer)) {
+      chunks.run(1.0 / comm.size(), null); // pre-divide, as FSDP does, so sums stay in range
+    }
+    comm.reduceScatter(reduceBuffer, reducedShard, RedOp.SUM);
+    if (hasGradient) {
+      AccumulateKernel.accumulate(gradShard, reducedShard, 1.0, null);
+    } else {
+      gradShard.copyFrom(reducedShard);
+      hasGradient = true;
+    }
+  }
+
+  /**
+   * One AdamW step over this rank's shard, which also writes the param-dtype copy that the next
+   * {@link #gather()} sends.
+   *
+   * @param optimizer the hyperparameters
+   * @param gradScale factor applied to the gradient first (a clipping factor; 1 for none)
+   * @throws IllegalStateException when no gradient was reduced since the last step
+   */
+  public void step(AdamW optimizer, double gradScale) {
+    requireOpen();
+    Objects.requireNonNull(optimizer, "optimizer");
+    if (!hasGradient) {
+      throw new IllegalStateException("step before reduceGradients: no gradient was reduced since the last step");
+    }
+    steps++;
+    optimizer.step(master, gradShard, expAvg, expAvgSq, myCopy, steps, gradScale, null);
+    hasGradient = false;
+  }
+
+  /** Frees the unsharded parameters (FULL_SHARD does so after each forward and backward). */
+  public void reshard() {
+    if (params != null) {
+      params.forEach(Tensor::close);
+      unpack.close();
+      params = null;
+      unpack = null;
+    }
+  }
+
+  /**
+   * This rank's fp32 master shard of one parameter: its rows, padding excluded, as a new tensor.
+   *
+   * @param index the parameter's position in the specs
+   * @return a copy, owned by the caller
+   */
+  public Tensor masterShard(int index) {
+    requireOpen();
+    long rows = layout.rowsOnRank(index, comm.rank());
+    try (Tensor view = master.narrow(0, layout.shardOffset(index), rows * layout.rowNumel(index))) {
+      return view.copy();
+    }
+  }
+
+  /**
+   * Bytes this rank holds for the model states: parameters (master and copies, unsharded ones
+   * included while gathered), gradients and optimizer state.
+   *
+   * @return the current bytes of the group's allocator
+   */
+  public long memoryBytes() {
+    return memory.allocatedBytes();
+  }
+
+  /**
+   * The most bytes this rank held at once.
+   *
+   * @return the peak of the group's allocator
+   */
+  public long peakMemoryBytes() {
+    return memory.peakBytes();
+  }
+
+  /**
+   * The sharding layout.
+   *
+   * @return the layout over this communicator's size
+   */
+  public ShardLayout layout() {
+    return layout;
+  }
+
+  private void requireOpen() {
+    if (closed) {
+      throw new IllegalStateException("shard group is closed");
+    }
+  }
+
+  /** Frees every buffer of the group; idempotent. */
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    reshard();
+    for (Tensor t : new Tensor[] {reducedShard, reduceBuffer, myCopy, gathered, gradShard, expAvgSq, expAvg, master}) {
+      t.close();
+    }
+    memory.close();
+  }
+}
