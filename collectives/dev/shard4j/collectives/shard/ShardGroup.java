@@ -39,7 +39,13 @@ import java.util.Set;
  * creator closes it.
  */
 public final class ShardGroup implements AutoCloseable {
+  /** The ranks the parameters are sharded over (a size-1 group for NO_SHARD). */
   private final Communicator comm;
+  /** The ranks holding replicas of the same shards, whose gradients are all-reduced; or null. */
+  private final Communicator replicas;
+  /** Sub-communicators this group made and closes. */
+  private final List<Communicator> owned;
+  private final Strategy strategy;
   private final List<ParamSpec> specs;
   private final MixedPrecision precision;
   private final ShardLayout layout;
@@ -59,8 +65,12 @@ public final class ShardGroup implements AutoCloseable {
   private long steps;
   private boolean closed;
 
-  private ShardGroup(Communicator comm, List<ParamSpec> specs, MixedPrecision precision, Allocator parent) {
+  private ShardGroup(Communicator comm, Communicator replicas, List<Communicator> owned, Strategy strategy,
+      List<ParamSpec> specs, MixedPrecision precision, Allocator parent) {
     this.comm = comm;
+    this.replicas = replicas;
+    this.owned = owned;
+    this.strategy = strategy;
     this.specs = List.copyOf(specs);
     this.precision = precision;
     this.device = comm.device();
@@ -86,7 +96,7 @@ public final class ShardGroup implements AutoCloseable {
     }
   }
 
-  private static Tensor keep(List<Tensor> made, Tensor t) {
+  private static <T> T keep(List<? super T> made, T t) {
     made.add(t);
     return t;
   }
@@ -107,14 +117,62 @@ public final class ShardGroup implements AutoCloseable {
    */
   public static ShardGroup create(Communicator comm, List<ParamSpec> specs, MixedPrecision precision,
       Allocator allocator, List<Tensor> initial) {
+    return create(comm, specs, precision, Strategy.FULL_SHARD, comm.size(), allocator, initial);
+  }
+
+  /**
+   * Shards the given parameters with a strategy. Every rank passes the same arguments.
+   *
+   * @param comm all the ranks
+   * @param specs the parameters, in order
+   * @param precision the param and reduce dtypes
+   * @param strategy how to shard
+   * @param shardSize for HYBRID_SHARD, the ranks of one sharding group (a divisor of the world
+   *     size; ranks r and r + shardSize hold the same shards); ignored otherwise
+   * @param allocator the parent of the group's child allocator
+   * @param initial the unsharded initial values, one per spec, on the communicator's device
+   * @return the group, owned by the caller
+   */
+  public static ShardGroup create(Communicator comm, List<ParamSpec> specs, MixedPrecision precision,
+      Strategy strategy, int shardSize, Allocator allocator, List<Tensor> initial) {
     Objects.requireNonNull(comm, "comm");
+    Objects.requireNonNull(strategy, "strategy");
     Objects.requireNonNull(specs, "specs");
     Objects.requireNonNull(precision, "precision");
     Objects.requireNonNull(allocator, "allocator");
     Objects.requireNonNull(initial, "initial");
     checkSpecs(specs, initial);
     agreeAcrossRanks(comm, specs, allocator);
-    ShardGroup g = new ShardGroup(comm, specs, precision, allocator);
+    List<Communicator> owned = new ArrayList<>();
+    Communicator shards;
+    Communicator replicas;
+    switch (strategy) {
+      case NO_SHARD -> {
+        shards = keep(owned, comm.split(comm.rank(), 0)); // every rank alone holds everything
+        replicas = comm.size() > 1 ? comm : null;
+      }
+      case HYBRID_SHARD -> {
+        if (shardSize < 1 || comm.size() % shardSize != 0) {
+          throw new IllegalArgumentException("shardSize " + shardSize + " must divide the world size " + comm.size());
+        }
+        shards = keep(owned, comm.split(comm.rank() / shardSize, comm.rank()));
+        replicas = keep(owned, comm.split(comm.rank() % shardSize, comm.rank()));
+        if (replicas.size() == 1) {
+          replicas = null;
+        }
+      }
+      default -> {
+        shards = comm;
+        replicas = null;
+      }
+    }
+    ShardGroup g;
+    try {
+      g = new ShardGroup(shards, replicas, owned, strategy, specs, precision, allocator);
+    } catch (RuntimeException e) {
+      owned.forEach(Communicator::close);
+      throw e;
+    }
     try {
       g.load(initial);
       return g;
@@ -227,7 +285,11 @@ public final class ShardGroup implements AutoCloseable {
     try (CopyPlan chunks = ChunkCatKernel.plan(grads, comm.size(), reduceBuffer)) {
       chunks.run(1.0 / comm.size(), null); // pre-divide, as FSDP does, so sums stay in range
     }
+    // (with one rank per shard group, as NO_SHARD has, the reduce-scatter below is a copy)
     comm.reduceScatter(reduceBuffer, reducedShard, RedOp.SUM);
+    if (replicas != null) {
+      replicas.allReduce(reducedShard, reducedShard, RedOp.AVG); // the replicas' shards of the same rows
+    }
     if (hasGradient) {
       AccumulateKernel.accumulate(gradShard, reducedShard, 1.0, null);
     } else {
@@ -299,6 +361,15 @@ public final class ShardGroup implements AutoCloseable {
   }
 
   /**
+   * The strategy.
+   *
+   * @return how the group shards
+   */
+  public Strategy strategy() {
+    return strategy;
+  }
+
+  /**
    * The sharding layout.
    *
    * @return the layout over this communicator's size
@@ -325,5 +396,6 @@ public final class ShardGroup implements AutoCloseable {
       t.close();
     }
     memory.close();
+    owned.forEach(Communicator::close);
   }
 }

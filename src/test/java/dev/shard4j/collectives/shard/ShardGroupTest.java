@@ -118,21 +118,32 @@ class ShardGroupTest {
   }
 
   @Test
-  void fullShardTrainsLikeOneRank() throws Exception {
+  void everyStrategyTrainsLikeOneRank() throws Exception {
+    for (Strategy strategy : Strategy.values()) {
+      trainsLikeOneRank(strategy);
+    }
+  }
+
+  private void trainsLikeOneRank(Strategy strategy) throws Exception {
     int steps = 4;
     for (int world : new int[] {1, 2, 3, 4, 8}) {
+      int shardSize = world % 2 == 0 ? 2 : world;
       List<double[]> expected = reference(world, steps);
       List<Object> results = onRanks(world, comm -> {
         List<Tensor> init = initial(7);
         ShardGroup created;
         try {
-          created = ShardGroup.create(comm, SPECS, MixedPrecision.FULL, allocator, init);
+          created = ShardGroup.create(comm, SPECS, MixedPrecision.FULL, strategy, shardSize, allocator, init);
         } finally {
           init.forEach(Tensor::close);
         }
         try (ShardGroup group = created) {
           for (int step = 1; step <= steps; step++) {
             group.gather(); // forward would run here
+            if (strategy.reshardAfterForward()) {
+              group.reshard();
+              group.gather(); // and again for backward
+            }
             group.reshard();
             // two micro-batches of half the gradient each, accumulated before the step
             for (int half = 0; half < 2; half++) {
@@ -162,7 +173,7 @@ class ShardGroupTest {
       for (int r = 0; r < world; r++) {
         Object result = results.get(r);
         if (result instanceof Throwable t) {
-          throw new AssertionError("rank " + r + " of " + world + " failed", t);
+          throw new AssertionError(strategy + ": rank " + r + " of " + world + " failed", t);
         }
         @SuppressWarnings("unchecked")
         List<double[]> got = (List<double[]>) ((List<Object>) result).get(0);
@@ -170,11 +181,43 @@ class ShardGroupTest {
           for (int i = 0; i < got.get(p).length; i++) {
             double e = expected.get(p)[i];
             assertEquals(e, got.get(p)[i], 1e-5 * Math.max(1, Math.abs(e)),
-                "world " + world + " param " + SPECS.get(p).name() + "[" + i + "]");
+                strategy + " world " + world + " param " + SPECS.get(p).name() + "[" + i + "]");
           }
         }
       }
     }
+  }
+
+  @Test
+  void fullShardHoldsAFractionOfNoShardsMemory() throws Exception {
+    // A bigger model, so that the padding and the group's two unsharded buffers matter less.
+    List<ParamSpec> specs = List.of(ParamSpec.of("w", 256, 128), ParamSpec.of("v", 64, 512));
+    long[] bytes = new long[2];
+    for (Strategy strategy : new Strategy[] {Strategy.NO_SHARD, Strategy.FULL_SHARD}) {
+      List<Object> results = onRanks(4, comm -> {
+        List<Tensor> init = new ArrayList<>();
+        for (ParamSpec spec : specs) {
+          init.add(Tensors.normal(allocator, DType.F32, Device.CPU, 1, 0, 1, spec.shape().toArray()));
+        }
+        try (ShardGroup group = ShardGroup.create(comm, specs, new MixedPrecision(DType.BF16, DType.BF16), strategy, 4,
+            allocator, init)) {
+          return group.memoryBytes();
+        } finally {
+          init.forEach(Tensor::close);
+        }
+      });
+      for (Object r : results) {
+        if (r instanceof Throwable t) {
+          throw new AssertionError(t);
+        }
+      }
+      bytes[strategy == Strategy.NO_SHARD ? 0 : 1] = (Long) results.get(0);
+    }
+    long numel = 256 * 128 + 64 * 512;
+    // Per element: NO_SHARD holds fp32 master, two moments, gradient (16 B) and its bf16 copy and
+    // reduce buffer (4 B); FULL_SHARD a quarter of the 16 B plus the two unsharded bf16 buffers.
+    assertEquals(20 * numel, bytes[0]);
+    assertTrue(bytes[1] <= bytes[0] / 4 + 4 * numel + 4096, "FULL_SHARD " + bytes[1] + " vs NO_SHARD " + bytes[0]);
   }
 
   @Test
