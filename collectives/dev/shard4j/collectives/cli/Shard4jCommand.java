@@ -9,7 +9,8 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = VersionProvider.class,
     description = "Sharded data-parallel training for the JVM.",
-    subcommands = {InfoCommand.class, BenchCommand.class, dev.shard4j.collectives.perf.PerfCommand.class})
+    subcommands = {InfoCommand.class, TrainCommand.class, BenchCommand.class,
+        dev.shard4j.collectives.perf.PerfCommand.class})
 public final class Shard4jCommand implements Runnable {
   @CommandLine.Spec private CommandLine.Model.CommandSpec spec;
 

@@ -1,0 +1,140 @@
+package dev.shard4j.collectives.train;
+
+import dev.shard4j.collectives.Communicator;
+import dev.shard4j.collectives.local.LocalGroup;
+import dev.shard4j.collectives.shard.MixedPrecision;
+import dev.shard4j.collectives.shard.ParamSpec;
+import dev.shard4j.collectives.shard.ShardGroup;
+import dev.shard4j.collectives.shard.Strategy;
+import dev.shard4j.tensor.Allocator;
+import dev.shard4j.tensor.Shape;
+import dev.shard4j.tensor.Tensor;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * One {@code shard4j train} run: trains, prints progress and a summary of the per-rank memory of
+ * every strategy for this model and world size, and with check on, trains again on one rank with
+ * the same global batches and compares the loss curves.
+ */
+public final class TrainRun implements Callable<Integer> {
+  private static final int IN = 64;
+  private static final int OUT = 16;
+
+  private final int ranks;
+  private final Strategy strategy;
+  private final MixedPrecision precision;
+  private final int steps;
+  private final long seed;
+  private final int hidden;
+  private final int batch;
+  private final int shardSize;
+  private final boolean check;
+  private final PrintStream out;
+
+  /**
+   * Describes the run.
+   *
+   * @param ranks in-process ranks
+   * @param strategy the sharding strategy
+   * @param precision param and reduce dtypes
+   * @param steps optimizer steps
+   * @param seed seed of the model and the data
+   * @param hidden hidden width of the MLP
+   * @param batch samples per rank and step
+   * @param shardSize ranks per sharding group (hybrid_shard)
+   * @param check whether to compare with one rank
+   * @param out where to print
+   */
+  public TrainRun(int ranks, Strategy strategy, MixedPrecision precision, int steps, long seed, int hidden, int batch,
+      int shardSize, boolean check, PrintStream out) {
+    this.ranks = ranks;
+    this.strategy = strategy;
+    this.precision = precision;
+    this.steps = steps;
+    this.seed = seed;
+    this.hidden = hidden;
+    this.batch = batch;
+    this.shardSize = shardSize;
+    this.check = check;
+    this.out = out;
+  }
+
+  /**
+   * Trains and reports.
+   *
+   * @return 0, or 1 when the check finds the loss curves apart
+   * @throws Exception when a rank fails
+   */
+  @Override
+  public Integer call() throws Exception {
+    out.printf(Locale.ROOT, "# shard4j train: MLP %d-%d-%d, %d ranks (CPU, in-process), %s, params %s, reduce %s, "
+            + "%d steps, %d samples per rank and step, seed %d%n", IN, hidden, OUT, ranks, strategy,
+        precision.paramDtype(), precision.reduceDtype(), steps, batch, seed);
+    int logEvery = Math.max(1, steps / 10);
+    Trainer.Outcome main = new Trainer(new Trainer.Config(ranks, strategy, precision, steps, seed, IN, hidden, OUT,
+        batch, shardSize, logEvery, 1), out).run();
+    out.printf(Locale.ROOT, "# done: final loss %.6f (first %.6f), %.0f samples/s%n", main.losses()[steps - 1],
+        main.losses()[0], main.samplesPerSecond());
+    out.println("# model-state memory per rank (parameters, gradients, AdamW state, gather and reduce buffers):");
+    for (Strategy s : Strategy.values()) {
+      out.printf(Locale.ROOT, "#   %-13s %s%s%n", s, Trainer.mib(memoryOf(s)),
+          s == strategy ? String.format(Locale.ROOT, "  (this run's peak on rank 0: %s)",
+              Trainer.mib(main.peakBytes()[0])) : "");
+    }
+    if (!check) {
+      return 0;
+    }
+    Trainer.Outcome one = new Trainer(new Trainer.Config(1, Strategy.NO_SHARD, precision, steps, seed, IN, hidden, OUT,
+        batch, 1, logEvery, ranks), null).run();
+    double worst = 0;
+    for (int s = 0; s < steps; s++) {
+      worst = Math.max(worst, Math.abs(main.losses()[s] - one.losses()[s]) / Math.max(1e-12, one.losses()[s]));
+    }
+    double tolerance = precision.paramDtype() == dev.shard4j.tensor.DType.F32
+        && precision.reduceDtype() == dev.shard4j.tensor.DType.F32 ? 1e-4 : 5e-2;
+    out.printf(Locale.ROOT, "# check against one rank on the same %d samples per step: largest relative loss "
+        + "difference %.2e (tolerance %.0e): %s%n", ranks * batch, worst, tolerance, worst <= tolerance ? "OK" : "FAILED");
+    return worst <= tolerance ? 0 : 1;
+  }
+
+  /** The per-rank bytes of a freshly made shard group of this model under a strategy. */
+  private long memoryOf(Strategy s) throws Exception {
+    Mlp model = new Mlp(IN, hidden, OUT);
+    List<ParamSpec> specs = new ArrayList<>();
+    for (long[] shape : model.shapes()) {
+      specs.add(new ParamSpec("p" + specs.size(), Shape.of(shape)));
+    }
+    List<Communicator> comms = LocalGroup.create(ranks);
+    ExecutorService pool = Executors.newFixedThreadPool(ranks);
+    try (Allocator a = Allocator.root("memory-" + s)) {
+      List<Future<Long>> fs = new ArrayList<>();
+      for (Communicator c : comms) {
+        fs.add(pool.submit(() -> {
+          List<Tensor> init = model.init(a, seed);
+          try (ShardGroup g = ShardGroup.create(c, specs, precision, s, shardSize, a, init)) {
+            g.gather();
+            return g.memoryBytes();
+          } finally {
+            init.forEach(Tensor::close);
+            c.close();
+          }
+        }));
+      }
+      long first = 0;
+      for (int i = 0; i < fs.size(); i++) {
+        long v = fs.get(i).get();
+        first = i == 0 ? v : first;
+      }
+      return first;
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+}

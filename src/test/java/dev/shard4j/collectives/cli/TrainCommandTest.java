@@ -1,0 +1,59 @@
+package dev.shard4j.collectives.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/** The main job: every strategy trains, the loss falls, and matches one-rank training. */
+class TrainCommandTest {
+
+  private static String train(String... args) {
+    PrintStream old = System.out;
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    System.setOut(new PrintStream(bytes, true, StandardCharsets.UTF_8));
+    try {
+      int code = new CommandLine(new Shard4jCommand()).execute(args);
+      return code + "\n" + bytes.toString(StandardCharsets.UTF_8);
+    } finally {
+      System.setOut(old);
+    }
+  }
+
+  @Test
+  void everyStrategyTrainsAndMatchesOneRank() {
+    for (String strategy : new String[] {"full_shard", "shard_grad_op", "no_shard", "hybrid_shard"}) {
+      String out = train("train", "--ranks", "4", "--strategy", strategy, "--steps", "30", "--hidden", "64",
+          "--check");
+      assertTrue(out.startsWith("0\n"), out);
+      assertTrue(out.contains(": OK"), out);
+      double first = loss(out, "step     1");
+      double last = loss(out, "step    30");
+      assertTrue(last < first / 2, strategy + ": loss " + first + " -> " + last);
+    }
+  }
+
+  @Test
+  void mixedPrecisionStaysCloseToOneRank() {
+    String out = train("train", "--ranks", "3", "--param-dtype", "bf16", "--reduce-dtype", "bf16", "--steps", "20",
+        "--hidden", "32", "--check");
+    assertTrue(out.startsWith("0\n") && out.contains(": OK"), out);
+    assertTrue(out.contains("FULL_SHARD") && out.contains("NO_SHARD"), out);
+  }
+
+  @Test
+  void badFlagsAreRefused() {
+    assertEquals('2', train("train", "--strategy", "zero_seven").charAt(0));
+    assertEquals('2', train("train", "--param-dtype", "f8").charAt(0));
+    assertEquals('2', train("train", "--ranks", "0").charAt(0));
+  }
+
+  private static double loss(String out, String prefix) {
+    String line = out.lines().filter(l -> l.startsWith(prefix)).findFirst().orElseThrow(() -> new AssertionError(out));
+    return Double.parseDouble(line.split("\\s+")[3]);
+  }
+}
