@@ -272,4 +272,30 @@ class ShardGroupTest {
       assertTrue(e.getMessage().contains("passed a different parameter list"), e.getMessage());
     }
   }
+
+  @Test
+  void wrongGradientsAndSteppingTooEarlyAreClearErrors() throws Exception {
+    List<Object> results = onRanks(2, comm -> {
+      List<Tensor> init = initial(5);
+      try (ShardGroup group = ShardGroup.create(comm, SPECS, MixedPrecision.FULL, allocator, init)) {
+        IllegalStateException early = assertThrows(IllegalStateException.class, () -> group.step(ADAMW, 1.0));
+        assertTrue(early.getMessage().contains("step before reduceGradients"), early.getMessage());
+        List<Tensor> wrong = new ArrayList<>();
+        for (ParamSpec spec : SPECS) {
+          wrong.add(Tensors.zeros(allocator, DType.F32, Device.CPU, spec.shape().toArray()));
+        }
+        wrong.set(2, Tensors.zeros(allocator, DType.F32, Device.CPU, 9, 2)).close();
+        IllegalArgumentException shape = assertThrows(IllegalArgumentException.class, () -> group.reduceGradients(wrong));
+        assertTrue(shape.getMessage().contains("gradient of 'w2' has shape [9, 2]"), shape.getMessage());
+        IllegalArgumentException count = assertThrows(IllegalArgumentException.class,
+            () -> group.reduceGradients(wrong.subList(0, 3)));
+        assertTrue(count.getMessage().contains("5 parameters but 3 gradients"), count.getMessage());
+        wrong.forEach(Tensor::close);
+        return "ok";
+      } finally {
+        init.forEach(Tensor::close);
+      }
+    });
+    assertEquals(List.of("ok", "ok"), results);
+  }
 }
