@@ -378,6 +378,54 @@ public final class ShardGroup implements AutoCloseable {
     return layout;
   }
 
+  // ---- for ShardCheckpoint -----------------------------------------------------------------------
+
+  List<ParamSpec> specs() {
+    return specs;
+  }
+
+  int shardRank() {
+    return comm.rank();
+  }
+
+  /** Whether this rank writes checkpoints: the first replica of each shard. */
+  boolean writesCheckpoints() {
+    return replicas == null || replicas.rank() == 0;
+  }
+
+  long steps() {
+    return steps;
+  }
+
+  /** The fp32 state buffers: master, first and second moments. */
+  Tensor[] state() {
+    requireOpen();
+    return new Tensor[] {master, expAvg, expAvgSq};
+  }
+
+  /** After the state was loaded: the step count, and the param-dtype copy the next gather sends. */
+  void restored(long stepCount) {
+    steps = stepCount;
+    hasGradient = false;
+    myCopy.copyFrom(master);
+  }
+
+  /** Fails the group's communicators on every rank: this rank cannot go on. */
+  void abort(Throwable cause) {
+    comm.abort(cause);
+    if (replicas != null) {
+      replicas.abort(cause);
+    }
+  }
+
+  /** Waits for every rank of the group (and its replicas). */
+  void barrier() {
+    comm.barrier();
+    if (replicas != null) {
+      replicas.barrier();
+    }
+  }
+
   private void requireOpen() {
     if (closed) {
       throw new IllegalStateException("shard group is closed");
