@@ -136,10 +136,18 @@ class ShardCheckpointTest {
         }
         @SuppressWarnings("unchecked")
         List<List<double[]>> got = (List<List<double[]>>) o;
-        for (int when = 0; when < 2; when++) {
-          for (int p = 0; p < SPECS.size(); p++) {
-            assertArrayEquals(reference.get(when).get(p), got.get(when).get(p),
-                savedBy + " -> " + world + (when == 0 ? " at load " : " one step later ") + SPECS.get(p).name());
+        for (int p = 0; p < SPECS.size(); p++) {
+          // At load: bit for bit.
+          assertArrayEquals(reference.get(0).get(p), got.get(0).get(p), savedBy + " -> " + world + " at load "
+              + SPECS.get(p).name());
+          // One step later the moments and step count must have come back; the averaged gradient
+          // rounds differently with another world size (g/3 + g/3 + g/3 is not g/2 + g/2 in fp32),
+          // so compare to 1e-6 (lost moments would move the parameters by about the learning rate).
+          double[] e = reference.get(1).get(p);
+          double[] a = got.get(1).get(p);
+          for (int i = 0; i < e.length; i++) {
+            assertEquals(e[i], a[i], 1e-6 * Math.max(1, Math.abs(e[i])),
+                savedBy + " -> " + world + " one step later " + SPECS.get(p).name() + "[" + i + "]");
           }
         }
       }
