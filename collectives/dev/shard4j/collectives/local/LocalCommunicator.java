@@ -29,11 +29,10 @@ import org.slf4j.LoggerFactory;
  */
 final class LocalCommunicator implements Communicator {
   private static final Logger LOG = LoggerFactory.getLogger(LocalCommunicator.class);
-  /** Slices start at multiples of this many elements (a cache line of fp32 and more). */
-  private static final long SLICE_ALIGN = 64;
 
   private final GroupState group;
   private final int rank;
+  private final RankWork work;
   private static final Work DONE = CompletableWork.done("a finished operation");
 
   private final AtomicInteger pending = new AtomicInteger();
@@ -43,13 +42,12 @@ final class LocalCommunicator implements Communicator {
   private long sequence;
   /** Collectives that met the group so far (run in order on one thread at a time). */
   private long meetings;
-  /** The parity of the collective being run (the big path reads the peers' buffers from its calls). */
-  private int postedParity;
   private volatile boolean closed;
 
   LocalCommunicator(GroupState group, int rank) {
     this.group = group;
     this.rank = rank;
+    this.work = new RankWork(group, rank);
   }
 
   @Override
@@ -82,8 +80,8 @@ final class LocalCommunicator implements Communicator {
   private Work allReduce(Tensor send, Tensor recv, RedOp op, boolean async) {
     buffers(send, "send", recv, "recv", send == null ? 0 : send.numel());
     CollectiveArgs.op(op, send.dtype());
-    return submit(call(async, "allReduce", send.dtype(), send.numel(), -1, op, send, recv), async, this::runAllReduce,
-        SMALL_ALL_REDUCE);
+    return submit(call(async, "allReduce", send.dtype(), send.numel(), -1, op, send, recv), async, work::allReduce,
+        Staged.ALL_REDUCE);
   }
 
   @Override
@@ -98,8 +96,8 @@ final class LocalCommunicator implements Communicator {
 
   private Work allGather(Tensor send, Tensor recv, boolean async) {
     buffers(send, "send", recv, "recv", send == null ? 0 : send.numel() * size());
-    return submit(call(async, "allGather", send.dtype(), send.numel(), -1, null, send, recv), async, this::runAllGather,
-        SMALL_ALL_GATHER);
+    return submit(call(async, "allGather", send.dtype(), send.numel(), -1, null, send, recv), async, work::allGather,
+        Staged.ALL_GATHER);
   }
 
   @Override
@@ -116,7 +114,7 @@ final class LocalCommunicator implements Communicator {
     buffers(recv, "recv", send, "send", recv == null ? 0 : recv.numel() * size());
     CollectiveArgs.op(op, recv.dtype());
     return submit(call(async, "reduceScatter", recv.dtype(), recv.numel(), -1, op, send, recv), async,
-        this::runReduceScatter, SMALL_REDUCE_SCATTER);
+        work::reduceScatter, Staged.REDUCE_SCATTER);
   }
 
   @Override
@@ -136,7 +134,7 @@ final class LocalCommunicator implements Communicator {
       buffers(recv, "recv", send, "send", recv.numel());
     }
     return submit(call(async, "broadcast", recv.dtype(), recv.numel(), root, null, rank == root ? send : null, recv),
-        async, this::runBroadcast, SMALL_BROADCAST);
+        async, work::broadcast, Staged.BROADCAST);
   }
 
   @Override
@@ -157,7 +155,7 @@ final class LocalCommunicator implements Communicator {
       buffers(send, "send", recv, "recv", send.numel());
     }
     return submit(call(async, "reduce", send.dtype(), send.numel(), root, op, send, rank == root ? recv : null), async,
-        this::runReduce, SMALL_REDUCE);
+        work::reduce, Staged.REDUCE);
   }
 
   @Override
@@ -173,12 +171,12 @@ final class LocalCommunicator implements Communicator {
   private Work allToAll(Tensor send, Tensor recv, boolean async) {
     buffers(send, "send", recv, "recv", send == null ? 0 : send.numel());
     CollectiveArgs.divisible(send, "send", size());
-    long[] a = span(send);
-    long[] b = span(recv);
-    if (a[0] < b[1] && b[0] < a[1]) {
+    long a = send.dataAddress();
+    long b = recv.dataAddress();
+    if (a < b + RankWork.bytesOf(recv) && b < a + RankWork.bytesOf(send)) {
       throw new IllegalArgumentException("allToAll: send and recv must not overlap");
     }
-    return submit(call(async, "allToAll", send.dtype(), send.numel(), -1, null, send, recv), async, this::runAllToAll);
+    return submit(call(async, "allToAll", send.dtype(), send.numel(), -1, null, send, recv), async, work::allToAll);
   }
 
   @Override
@@ -233,12 +231,12 @@ final class LocalCommunicator implements Communicator {
 
   @Override
   public Work barrierAsync() {
-    return submit(call(true, "barrier", null, 0, -1, null, null, null), true, c -> { });
+    return submit(call(true, "barrier", null, 0, -1, null, null, null), true, (c, parity) -> { });
   }
 
   @Override
   public void barrier() {
-    submit(call(false, "barrier", null, 0, -1, null, null, null), false, c -> { }).await();
+    submit(call(false, "barrier", null, 0, -1, null, null, null), false, (c, parity) -> { }).await();
   }
 
   @Override
@@ -298,24 +296,9 @@ final class LocalCommunicator implements Communicator {
 
   // ---- running ----------------------------------------------------------------------------------
 
-  /** A collective's body, run after every rank has posted its call. */
+  /** A collective's body on the sliced path, run after every rank has posted its call. */
   private interface Body {
-    void run(Call mine);
-  }
-
-  /**
-   * The one-meeting form of a small collective: each rank first copies its input into its own
-   * staging slot, and after the meeting computes its own output from the peers' slots only, so
-   * nobody touches another rank's buffers and no second meeting is needed. The slots alternate
-   * between collectives: a slot is written again only after a meeting that follows every read.
-   */
-  private interface Small {
-    /** Bytes this rank stages (at most GroupState.SMALL_BYTES for the path to be taken). */
-    long bytes(Call mine);
-
-    void stage(Call mine, long slot);
-
-    void compute(Call mine, int parity);
+    void run(Call mine, int parity);
   }
 
   private Call call(boolean async, String op, DType dtype, long count, int root, RedOp redOp, Tensor send,
@@ -333,7 +316,7 @@ final class LocalCommunicator implements Communicator {
     return submit(c, async, body, null);
   }
 
-  private Work submit(Call c, boolean async, Body body, Small small) {
+  private Work submit(Call c, boolean async, Body body, Staged small) {
     return submit(c, async, () -> {
       int parity = (int) (++meetings & 1);
       boolean quick = small != null && small.bytes(c) <= GroupState.SMALL_BYTES;
@@ -349,10 +332,9 @@ final class LocalCommunicator implements Communicator {
       }
       try {
         if (quick) {
-          small.compute(c, parity);
+          small.compute(work, c, parity);
         } else {
-          postedParity = parity;
-          body.run(c);
+          body.run(c, parity);
         }
       } catch (CollectiveException e) {
         throw e;
@@ -446,212 +428,5 @@ final class LocalCommunicator implements Communicator {
     CollectiveArgs.buffer(a, aName, device());
     CollectiveArgs.buffer(b, bName, device());
     CollectiveArgs.matches(a, b, bName, bNumel);
-  }
-
-  // ---- small collectives: through the staging slots, one meeting -----------------------------------
-
-  private static long bytesOf(Tensor t) {
-    return t == null ? 0 : t.numel() * t.dtype().byteSize();
-  }
-
-  private static void stageInput(Call c, long slot) {
-    NativeApi.memcpy(slot, NativeApi.HOST, c.send().dataAddress(), NativeApi.HOST, bytesOf(c.send()), 0);
-  }
-
-  private long[] slots(int parity, long offsetBytes) {
-    long[] a = new long[size()];
-    for (int q = 0; q < size(); q++) {
-      a[q] = group.slot(q, parity) + offsetBytes;
-    }
-    return a;
-  }
-
-  private final Small SMALL_ALL_REDUCE = new Small() {
-    @Override
-    public long bytes(Call c) {
-      return bytesOf(c.send());
-    }
-
-    @Override
-    public void stage(Call c, long slot) {
-      stageInput(c, slot);
-    }
-
-    @Override
-    public void compute(Call c, int parity) {
-      reduce(slots(parity, 0), new long[] {at(c.recv(), 0)}, c, c.count());
-    }
-  };
-
-  private final Small SMALL_REDUCE = new Small() {
-    @Override
-    public long bytes(Call c) {
-      return bytesOf(c.send());
-    }
-
-    @Override
-    public void stage(Call c, long slot) {
-      stageInput(c, slot);
-    }
-
-    @Override
-    public void compute(Call c, int parity) {
-      if (rank == c.root()) {
-        reduce(slots(parity, 0), new long[] {at(c.recv(), 0)}, c, c.count());
-      }
-    }
-  };
-
-  private final Small SMALL_REDUCE_SCATTER = new Small() {
-    @Override
-    public long bytes(Call c) {
-      return bytesOf(c.send());
-    }
-
-    @Override
-    public void stage(Call c, long slot) {
-      stageInput(c, slot);
-    }
-
-    @Override
-    public void compute(Call c, int parity) {
-      reduce(slots(parity, rank * c.count() * c.dtype().byteSize()), new long[] {at(c.recv(), 0)}, c, c.count());
-    }
-  };
-
-  private final Small SMALL_ALL_GATHER = new Small() {
-    @Override
-    public long bytes(Call c) {
-      return bytesOf(c.send());
-    }
-
-    @Override
-    public void stage(Call c, long slot) {
-      stageInput(c, slot);
-    }
-
-    @Override
-    public void compute(Call c, int parity) {
-      long bytes = bytesOf(c.send());
-      for (int q = 0; q < size(); q++) {
-        NativeApi.memcpy(at(c.recv(), q * c.count()), NativeApi.HOST, group.slot(q, parity), NativeApi.HOST, bytes, 0);
-      }
-    }
-  };
-
-  private final Small SMALL_BROADCAST = new Small() {
-    @Override
-    public long bytes(Call c) {
-      return bytesOf(c.recv());
-    }
-
-    @Override
-    public void stage(Call c, long slot) {
-      if (rank == c.root()) {
-        stageInput(c, slot);
-      }
-    }
-
-    @Override
-    public void compute(Call c, int parity) {
-      if (rank != c.root() || c.send() != c.recv()) {
-        NativeApi.memcpy(at(c.recv(), 0), NativeApi.HOST, group.slot(c.root(), parity), NativeApi.HOST,
-            bytesOf(c.recv()), 0);
-      }
-    }
-  };
-
-  // ---- the algorithms: this rank's slice, read from and written to the peers' buffers -------------
-
-  private void runAllReduce(Call mine) {
-    long[] s = slice(mine.count(), size(), rank);
-    if (s[1] == s[0]) {
-      return;
-    }
-    long[] srcs = new long[size()];
-    long[] dsts = new long[size()];
-    for (int q = 0; q < size(); q++) {
-      srcs[q] = at(group.call(postedParity, q).send(), s[0]);
-      dsts[q] = at(group.call(postedParity, q).recv(), s[0]);
-    }
-    reduce(srcs, dsts, mine, s[1] - s[0]);
-  }
-
-  private void runAllGather(Call mine) {
-    long[] dsts = new long[size()];
-    for (int q = 0; q < size(); q++) {
-      dsts[q] = at(group.call(postedParity, q).recv(), rank * mine.count());
-    }
-    copy(at(mine.send(), 0), dsts, mine.dtype(), mine.count());
-  }
-
-  private void runReduceScatter(Call mine) {
-    long[] srcs = new long[size()];
-    for (int q = 0; q < size(); q++) {
-      srcs[q] = at(group.call(postedParity, q).send(), rank * mine.count());
-    }
-    reduce(srcs, new long[] {at(mine.recv(), 0)}, mine, mine.count());
-  }
-
-  private void runBroadcast(Call mine) {
-    long[] s = slice(mine.count(), size(), rank);
-    long[] dsts = new long[size()];
-    for (int q = 0; q < size(); q++) {
-      dsts[q] = at(group.call(postedParity, q).recv(), s[0]);
-    }
-    copy(at(group.call(postedParity, mine.root()).send(), s[0]), dsts, mine.dtype(), s[1] - s[0]);
-  }
-
-  private void runReduce(Call mine) {
-    long[] s = slice(mine.count(), size(), rank);
-    long[] srcs = new long[size()];
-    for (int q = 0; q < size(); q++) {
-      srcs[q] = at(group.call(postedParity, q).send(), s[0]);
-    }
-    reduce(srcs, new long[] {at(group.call(postedParity, mine.root()).recv(), s[0])}, mine, s[1] - s[0]);
-  }
-
-  private void runAllToAll(Call mine) {
-    long block = mine.count() / size();
-    long bytes = block * mine.dtype().byteSize();
-    for (int q = 0; q < size(); q++) {
-      NativeApi.memcpy(at(mine.recv(), q * block), NativeApi.HOST, at(group.call(postedParity, q).send(), rank * block),
-          NativeApi.HOST, bytes, 0);
-    }
-  }
-
-  private void reduce(long[] srcs, long[] dsts, Call mine, long count) {
-    if (count == 0) {
-      return;
-    }
-    int code = mine.dtype().nativeCode();
-    NativeApi.reduce(NativeApi.HOST, 0, srcs, code, dsts, code, count, mine.redOp().kernelOp().nativeCode(),
-        mine.redOp().premul(), mine.redOp().postmul(size()));
-  }
-
-  /** One read of the source, written to every destination (a reduce of one input keeps every bit). */
-  private static void copy(long src, long[] dsts, DType dtype, long count) {
-    if (count == 0) {
-      return;
-    }
-    NativeApi.reduce(NativeApi.HOST, 0, new long[] {src}, dtype.nativeCode(), dsts, dtype.nativeCode(), count, 0,
-        1.0, 1.0);
-  }
-
-  private static long at(Tensor t, long element) {
-    return t.dataAddress() + element * t.dtype().byteSize();
-  }
-
-  private static long[] span(Tensor t) {
-    long start = t.dataAddress();
-    return new long[] {start, start + t.numel() * t.dtype().byteSize()};
-  }
-
-  /** Rank r's share [lo, hi) of n elements, aligned so that slices never share a cache line. */
-  static long[] slice(long n, int parts, int r) {
-    long per = (n + parts - 1) / parts;
-    per = (per + SLICE_ALIGN - 1) / SLICE_ALIGN * SLICE_ALIGN;
-    long lo = Math.min(n, r * per);
-    return new long[] {lo, Math.min(n, lo + per)};
   }
 }
