@@ -263,15 +263,31 @@ public final class ShardGroup implements AutoCloseable {
   }
 
   /**
-   * Reduces the unsharded gradients of this rank's micro-batch: averaged over the ranks, added to
+   * Reduces the unsharded gradients of this rank's micro-batch: averaged over all ranks, added to
    * the fp32 gradient shard (so several micro-batches accumulate until {@link #step}).
    *
    * @param grads one per parameter, in spec order, with its shape, any float dtype, on the
    *     communicator's device
    */
   public void reduceGradients(List<Tensor> grads) {
+    reduceGradients(grads, 1.0 / worldSize());
+  }
+
+  /**
+   * Reduces the unsharded gradients with a factor of one's own: the shard receives the sum over all
+   * ranks of factor times each rank's gradient (PREMUL_SUM; the factor 1 / world size is the
+   * average).
+   *
+   * @param grads one per parameter, in spec order, with its shape, any float dtype, on the
+   *     communicator's device
+   * @param factor the finite factor applied to every rank's gradient before summing
+   */
+  public void reduceGradients(List<Tensor> grads, double factor) {
     requireOpen();
     Objects.requireNonNull(grads, "grads");
+    if (!Double.isFinite(factor)) {
+      throw new IllegalArgumentException("factor must be finite, got " + factor);
+    }
     if (grads.size() != specs.size()) {
       throw new IllegalArgumentException(specs.size() + " parameters but " + grads.size() + " gradients");
     }
@@ -283,12 +299,11 @@ public final class ShardGroup implements AutoCloseable {
       }
     }
     try (CopyPlan chunks = ChunkCatKernel.plan(grads, comm.size(), reduceBuffer)) {
-      chunks.run(1.0 / comm.size(), null); // pre-divide, as FSDP does, so sums stay in range
+      chunks.run(factor, null); // applied before the sum, as FSDP pre-divides, so sums stay in range
     }
-    // (with one rank per shard group, as NO_SHARD has, the reduce-scatter below is a copy)
     comm.reduceScatter(reduceBuffer, reducedShard, RedOp.SUM);
     if (replicas != null) {
-      replicas.allReduce(reducedShard, reducedShard, RedOp.AVG); // the replicas' shards of the same rows
+      replicas.allReduce(reducedShard, reducedShard, RedOp.SUM); // the replicas' shards of the same rows
     }
     if (hasGradient) {
       AccumulateKernel.accumulate(gradShard, reducedShard, 1.0, null);
@@ -296,6 +311,11 @@ public final class ShardGroup implements AutoCloseable {
       gradShard.copyFrom(reducedShard);
       hasGradient = true;
     }
+  }
+
+  /** Every rank of the job: the shard group times its replicas. */
+  private int worldSize() {
+    return comm.size() * (replicas == null ? 1 : replicas.size());
   }
 
   /**
@@ -395,6 +415,11 @@ public final class ShardGroup implements AutoCloseable {
 
   long steps() {
     return steps;
+  }
+
+  /** The fp32 gradient shard (for tests). */
+  Tensor gradient() {
+    return gradShard;
   }
 
   /** The fp32 state buffers: master, first and second moments. */

@@ -298,4 +298,36 @@ class ShardGroupTest {
     });
     assertEquals(List.of("ok", "ok"), results);
   }
+
+  @Test
+  void aCustomFactorSumsTheScaledGradients() throws Exception {
+    for (Strategy strategy : Strategy.values()) {
+      List<Object> results = onRanks(4, comm -> {
+        List<Tensor> init = initial(9);
+        try (ShardGroup group = ShardGroup.create(comm, SPECS, MixedPrecision.FULL, strategy, 2, allocator, init)) {
+          List<Tensor> grads = new ArrayList<>();
+          for (ParamSpec spec : SPECS) {
+            // rank r's gradient is all (r + 1): the sum over 4 ranks of 0.5 * (r + 1) is 5
+            grads.add(Tensors.full(allocator, DType.F32, Device.CPU, comm.rank() + 1, spec.shape().toArray()));
+          }
+          group.reduceGradients(grads, 0.5);
+          grads.forEach(Tensor::close);
+          // every element of this rank's shard that holds a real row is 5; padding stays 0
+          double[] g = group.gradient().toDoubleArray();
+          for (double v : g) {
+            assertTrue(v == 5.0 || v == 0.0, strategy + ": " + v);
+          }
+          return java.util.Arrays.stream(g).anyMatch(v -> v == 5.0) ? "ok" : "no rows";
+        } finally {
+          init.forEach(Tensor::close);
+        }
+      });
+      for (Object r : results) {
+        if (r instanceof Throwable t) {
+          throw new AssertionError(strategy.toString(), t);
+        }
+      }
+      assertTrue(results.contains("ok"), strategy + ": " + results);
+    }
+  }
 }
