@@ -197,11 +197,7 @@ final class LocalCommunicator implements Communicator {
     // to itself and then receive.
     CompletableWork delivered = new CompletableWork("send #" + c.seq() + " on rank " + rank + " to rank " + peer);
     Work posted = submit(c, async, () -> group.mail.send(rank, c, peer, delivered));
-    if (!async) {
-      posted.await();
-      delivered.await();
-    }
-    return CompletableWork.allOf(posted, delivered);
+    return CompletableWork.allOf(posted, delivered); // the blocking send awaits both
   }
 
   @Override
