@@ -16,6 +16,7 @@ int versions(int*, int*) { return absent(); }
 int device_properties(int, char*, int, int64_t*, int*, int*, int*) { return absent(); }
 int alloc(int, size_t, s4j_stream_t, void**) { return absent(); }
 int free(int, void*, s4j_stream_t) { return absent(); }
+int empty_cache(int) { return absent(); }
 int memcpy(void*, int, const void*, int, size_t, s4j_stream_t) { return absent(); }
 int stream_create(int, s4j_stream_t*) { return absent(); }
 int stream_destroy(int, s4j_stream_t) { return absent(); }

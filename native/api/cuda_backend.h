@@ -22,6 +22,7 @@ int device_properties(int device, char* name, int name_capacity, int64_t* total_
 
 int alloc(int device, size_t bytes, s4j_stream_t stream, void** out);
 int free(int device, void* ptr, s4j_stream_t stream);
+int empty_cache(int device);
 int memcpy(void* dst, int dst_device, const void* src, int src_device, size_t bytes,
            s4j_stream_t stream);
 

@@ -45,6 +45,11 @@ int s4j_device_free(int device, void* ptr, s4j_stream_t stream) {
   return s4j::cuda::free(device, ptr, stream);
 }
 
+int s4j_device_empty_cache(int device) {
+  S4J_REQUIRE(device >= 0, "s4j_device_empty_cache: device %d is not a CUDA device", device);
+  return s4j::cuda::empty_cache(device);
+}
+
 int s4j_memcpy(void* dst, int dst_device, const void* src, int src_device, size_t bytes,
                s4j_stream_t stream) {
   S4J_REQUIRE(dst_device >= S4J_HOST && src_device >= S4J_HOST,

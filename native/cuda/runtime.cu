@@ -85,6 +85,16 @@ int free(int device, void* ptr, s4j_stream_t stream) {
   return S4J_OK;
 }
 
+int empty_cache(int device) {
+  S4J_TRY(use_device(device));
+  // Frees still pending on a stream are not idle yet: let them complete first.
+  S4J_CUDA(cudaDeviceSynchronize());
+  cudaMemPool_t pool;
+  S4J_CUDA(cudaDeviceGetDefaultMemPool(&pool, device));
+  S4J_CUDA(cudaMemPoolTrimTo(pool, 0));
+  return S4J_OK;
+}
+
 int memcpy(void* dst, int dst_device, const void* src, int src_device, size_t bytes,
            s4j_stream_t stream) {
   S4J_TRY(use_device(dst_device != S4J_HOST ? dst_device : src_device));

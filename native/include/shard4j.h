@@ -82,6 +82,8 @@ S4J_API int s4j_host_free(void* ptr);
 /* Stream-ordered device memory from the device's memory pool. */
 S4J_API int s4j_device_alloc(int device, size_t bytes, s4j_stream_t stream, void** out);
 S4J_API int s4j_device_free(int device, void* ptr, s4j_stream_t stream);
+/* Waits for the device, then returns the idle memory of its pool to the driver. */
+S4J_API int s4j_device_empty_cache(int device);
 /* Copy bytes between any two of host and devices, ordered on `stream` (of a device involved). */
 S4J_API int s4j_memcpy(void* dst, int dst_device, const void* src, int src_device, size_t bytes,
                        s4j_stream_t stream);

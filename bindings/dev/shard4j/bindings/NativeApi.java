@@ -91,6 +91,16 @@ public final class NativeApi {
   }
 
   /**
+   * Waits for a device, then returns the idle memory of its stream-ordered pool to the driver.
+   *
+   * @param device CUDA ordinal
+   */
+  public static void deviceEmptyCache(int device) {
+    NativeLibrary.ensureLoaded();
+    Status.check(Shard4jNative.s4j_device_empty_cache(device), "empty the memory pool of cuda:" + device);
+  }
+
+  /**
    * Copies bytes between any two of host and devices, ordered on a stream.
    *
    * @param dst destination address

@@ -2,7 +2,6 @@ package dev.shard4j.bindings;
 
 import java.time.Duration;
 import java.util.Arrays;
-import java.util.Locale;
 
 /**
  * Every tunable of shard4j, declared once with its name and default. A value is read from the
@@ -86,8 +85,9 @@ public enum Setting {
    * @return the flag
    */
   public boolean asBoolean() {
-    String v = value().toLowerCase(Locale.ROOT);
-    return v.equals("true") || v.equals("1") || v.equals("yes") || v.equals("on");
+    String v = value();
+    return v.equalsIgnoreCase("true") || v.equals("1") || v.equalsIgnoreCase("yes")
+        || v.equalsIgnoreCase("on");
   }
 
   /**
@@ -115,6 +115,10 @@ public enum Setting {
    * @return true when listed
    */
   public boolean has(String name) {
-    return Arrays.stream(value().split(",")).map(String::trim).anyMatch(name::equalsIgnoreCase);
+    String v = value();
+    if (v.isEmpty()) {
+      return false;
+    }
+    return Arrays.stream(v.split(",")).map(String::trim).anyMatch(name::equalsIgnoreCase);
   }
 }

@@ -128,6 +128,14 @@ public final class Shard4jNative {
       @Cast("s4j_stream_t") long stream);
 
   /**
+   * Waits for the device, then returns its pool's idle memory to the driver.
+   *
+   * @param device CUDA ordinal
+   * @return status
+   */
+  public static native int s4j_device_empty_cache(int device);
+
+  /**
    * Copies bytes between host and devices.
    *
    * @param dst destination address

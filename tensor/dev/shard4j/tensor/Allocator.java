@@ -1,5 +1,6 @@
 package dev.shard4j.tensor;
 
+import dev.shard4j.bindings.NativeApi;
 import dev.shard4j.bindings.OutOfMemoryException;
 import dev.shard4j.bindings.Setting;
 import java.util.ArrayList;
@@ -16,6 +17,11 @@ import java.util.concurrent.ConcurrentHashMap;
  * <p>Closing an allocator that still has open tensors or open children throws an
  * {@link IllegalStateException} that names them; the memory stays valid for the tensors that hold
  * it. Host and device memory are both counted (a child per device keeps them apart).
+ *
+ * <p>A {@linkplain #caching caching} root keeps the host blocks its tensors free and hands them
+ * out again for the same rounded size, in the tree below it; accounting counts the tensors'
+ * bytes either way, and {@link #cachedBytes()} tells what idle blocks hold. Device memory comes
+ * from the device's stream-ordered pool, which caches by itself ({@link Device#emptyCache()}).
  * Thread-safe. The creator owns an allocator and closes it.
  */
 public final class Allocator implements AutoCloseable {
@@ -23,13 +29,16 @@ public final class Allocator implements AutoCloseable {
   private final Allocator parent;
   private final long limit;
   private final AllocationListener listener;
+  /** The root's cache of idle host blocks, shared by its descendants; null when not caching. */
+  private final HostBlockCache cache;
   private final Set<Storage> open = ConcurrentHashMap.newKeySet();
   private final Set<Allocator> children = ConcurrentHashMap.newKeySet();
   private long allocated;
   private long peak;
   private boolean closed;
 
-  private Allocator(String name, Allocator parent, long limit, AllocationListener listener) {
+  private Allocator(String name, Allocator parent, long limit, AllocationListener listener,
+      HostBlockCache cache) {
     if (name == null || name.isBlank()) {
       throw new IllegalArgumentException("allocator name must not be blank");
     }
@@ -40,6 +49,7 @@ public final class Allocator implements AutoCloseable {
     this.parent = parent;
     this.limit = limit;
     this.listener = listener == null ? new AllocationListener() {} : listener;
+    this.cache = cache;
   }
 
   /**
@@ -49,7 +59,7 @@ public final class Allocator implements AutoCloseable {
    * @return the allocator, owned by the caller
    */
   public static Allocator root(String name) {
-    return new Allocator(name, null, Long.MAX_VALUE, null);
+    return new Allocator(name, null, Long.MAX_VALUE, null, null);
   }
 
   /**
@@ -61,7 +71,30 @@ public final class Allocator implements AutoCloseable {
    * @return the allocator, owned by the caller
    */
   public static Allocator root(String name, long limit, AllocationListener listener) {
-    return new Allocator(name, null, limit, listener);
+    return new Allocator(name, null, limit, listener, null);
+  }
+
+  /**
+   * A root allocator without a limit that keeps freed host blocks for reuse.
+   *
+   * @param name shown in reports and errors
+   * @return the allocator, owned by the caller; closing it frees the idle blocks
+   */
+  public static Allocator caching(String name) {
+    return caching(name, Long.MAX_VALUE, null);
+  }
+
+  /**
+   * A root allocator that keeps freed host blocks for reuse. Its limit counts the bytes of open
+   * tensors, not the idle blocks.
+   *
+   * @param name shown in reports and errors
+   * @param limit most bytes its tensors may hold at once
+   * @param listener told of allocations, releases and refusals; may be null
+   * @return the allocator, owned by the caller; closing it frees the idle blocks
+   */
+  public static Allocator caching(String name, long limit, AllocationListener listener) {
+    return new Allocator(name, null, limit, listener, new HostBlockCache());
   }
 
   /**
@@ -86,7 +119,7 @@ public final class Allocator implements AutoCloseable {
   public Allocator newChild(String childName, long childLimit, AllocationListener childListener) {
     synchronized (this) {
       requireOpen();
-      Allocator child = new Allocator(childName, this, childLimit, childListener);
+      Allocator child = new Allocator(childName, this, childLimit, childListener, cache);
       children.add(child);
       return child;
     }
@@ -147,6 +180,22 @@ public final class Allocator implements AutoCloseable {
   }
 
   /**
+   * Bytes in idle host blocks that the caching root of this tree keeps for reuse.
+   *
+   * @return the idle bytes, 0 when the tree does not cache
+   */
+  public long cachedBytes() {
+    return cache == null ? 0 : cache.idleBytes();
+  }
+
+  /** Frees the idle host blocks of this tree's cache, if it has one. */
+  public void emptyCache() {
+    if (cache != null) {
+      cache.empty();
+    }
+  }
+
+  /**
    * Whether {@link #close()} has been called.
    *
    * @return true once closed
@@ -155,31 +204,41 @@ public final class Allocator implements AutoCloseable {
     return closed;
   }
 
-  /** Allocates native memory on a device, counted here; the caller wraps it in a tensor. */
-  Storage allocate(Device device, long bytes, String description) {
+  /** Allocates native memory on a device for a tensor, counted here; the caller wraps it. */
+  Storage allocate(Device device, long bytes, DType dtype, Shape shape) {
     device.requireAvailable();
-    reserve(bytes, description);
+    reserve(bytes, dtype, shape, device);
     long address;
     try {
-      address = Storage.allocateNative(device, bytes);
+      address = device.isCuda()
+          ? NativeApi.deviceAlloc(device.index(), bytes, 0)
+          : cache != null ? cache.take(bytes) : NativeApi.hostAlloc(bytes, Storage.HOST_ALIGNMENT);
     } catch (RuntimeException e) {
       unreserve(bytes);
       throw e;
     }
     Throwable site = Setting.DEBUG.has("allocations") ? new Throwable("allocated here") : null;
-    Storage storage = new Storage(this, device, address, bytes, description, site);
+    Storage storage = new Storage(this, device, address, bytes, dtype, shape, site);
     open.add(storage);
     return storage;
   }
 
-  /** Called by a storage once its memory is freed. */
-  void release(Storage storage) {
+  /** Called by a storage when its last reference goes: frees or caches the memory. */
+  void free(Storage storage) {
+    // Device memory is freed in order on the default stream, after the work queued there.
+    if (storage.device.isCuda()) {
+      NativeApi.deviceFree(storage.device.index(), storage.address, 0);
+    } else if (cache != null) {
+      cache.give(storage.address, storage.bytes);
+    } else {
+      NativeApi.hostFree(storage.address);
+    }
     if (open.remove(storage)) {
       unreserve(storage.bytes);
     }
   }
 
-  private void reserve(long bytes, String description) {
+  private void reserve(long bytes, DType dtype, Shape shape, Device device) {
     Allocator refused = null;
     Allocator a = this;
     for (; a != null; a = a.parent) {
@@ -207,7 +266,7 @@ public final class Allocator implements AutoCloseable {
       }
       listener.onLimitExceeded(this, bytes);
       throw new OutOfMemoryException("allocator '" + refused.name + "' cannot take " + bytes
-          + " bytes for " + description + ": it holds " + held + " of its limit of "
+          + " bytes for " + Storage.describe(dtype, shape, device) + ": it holds " + held + " of its limit of "
           + refused.limit + " bytes");
     }
     listener.onAllocation(this, bytes);
@@ -244,6 +303,8 @@ public final class Allocator implements AutoCloseable {
     }
     if (parent != null) {
       parent.children.remove(this);
+    } else if (cache != null) {
+      cache.close();
     }
     String leaks = leakReport();
     if (!leaks.isEmpty()) {
@@ -259,7 +320,7 @@ public final class Allocator implements AutoCloseable {
   public String leakReport() {
     List<String> lines = new ArrayList<>();
     for (Storage s : open) {
-      StringBuilder line = new StringBuilder("  ").append(s.description).append(": ").append(s.bytes)
+      StringBuilder line = new StringBuilder("  ").append(s.description()).append(": ").append(s.bytes)
           .append(" bytes, ").append(s.references()).append(" open reference(s)");
       if (s.allocationSite != null) {
         for (StackTraceElement e : s.allocationSite.getStackTrace()) {

@@ -85,6 +85,21 @@ public final class Device {
     return isCuda() ? index : NativeApi.HOST;
   }
 
+  /**
+   * Returns the idle memory of this device's stream-ordered pool to the driver, after waiting for
+   * the work queued on the device, as PyTorch's {@code empty_cache} does. Freed device memory
+   * otherwise stays in the pool for the next allocation. Nothing to do on the CPU, whose idle
+   * blocks belong to a caching allocator ({@link Allocator#emptyCache()}).
+   *
+   * @throws dev.shard4j.bindings.CudaUnavailableException when the CUDA device is not here
+   */
+  public void emptyCache() {
+    if (isCuda()) {
+      Cuda.requireDevice(index);
+      NativeApi.deviceEmptyCache(index);
+    }
+  }
+
   /** Throws unless memory can be placed on this device here. */
   void requireAvailable() {
     if (isCuda()) {

@@ -1,6 +1,5 @@
 package dev.shard4j.tensor;
 
-import dev.shard4j.bindings.NativeApi;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -15,26 +14,31 @@ final class Storage {
   final Device device;
   final long address;
   final long bytes;
-  /** What the memory was first allocated for, for leak reports. */
-  final String description;
+  /** What the memory was allocated for, for leak reports. */
+  final DType dtype;
+  final Shape shape;
   /** Where it was allocated, when SHARD4J_DEBUG=allocations; otherwise null. */
   final Throwable allocationSite;
   private final AtomicInteger references = new AtomicInteger(1);
 
-  Storage(Allocator allocator, Device device, long address, long bytes, String description,
+  Storage(Allocator allocator, Device device, long address, long bytes, DType dtype, Shape shape,
       Throwable allocationSite) {
     this.allocator = allocator;
     this.device = device;
     this.address = address;
     this.bytes = bytes;
-    this.description = description;
+    this.dtype = dtype;
+    this.shape = shape;
     this.allocationSite = allocationSite;
   }
 
-  static long allocateNative(Device device, long bytes) {
-    return device.isCuda()
-        ? NativeApi.deviceAlloc(device.index(), bytes, 0)
-        : NativeApi.hostAlloc(bytes, HOST_ALIGNMENT);
+  /** What a tensor's memory is, in reports; built only when one is written. */
+  static String describe(DType dtype, Shape shape, Device device) {
+    return "tensor " + dtype + shape + " on " + device;
+  }
+
+  String description() {
+    return describe(dtype, shape, device);
   }
 
   /** Adds a reference for a new view; the storage must still be live. */
@@ -43,21 +47,15 @@ final class Storage {
     do {
       r = references.get();
       if (r == 0) {
-        throw new IllegalStateException("storage of " + description + " is already freed");
+        throw new IllegalStateException("storage of " + description() + " is already freed");
       }
     } while (!references.compareAndSet(r, r + 1));
   }
 
-  /** Drops a reference; the last one frees the memory and returns it to the allocator. */
+  /** Drops a reference; the last one hands the memory back to the allocator. */
   void release() {
     if (references.decrementAndGet() == 0) {
-      // Device memory is freed on the default stream, in order after the work queued there.
-      if (device.isCuda()) {
-        NativeApi.deviceFree(device.index(), address, 0);
-      } else {
-        NativeApi.hostFree(address);
-      }
-      allocator.release(this);
+      allocator.free(this);
     }
   }
 

@@ -44,8 +44,7 @@ public final class Tensor implements AutoCloseable {
       throw new IllegalArgumentException("shape " + shape + " of " + dtype + " needs more than 2^63 bytes");
     }
     long bytes = shape.numel() * dtype.byteSize();
-    String what = "tensor " + dtype + shape + " on " + device;
-    Storage storage = allocator.allocate(device, bytes, what);
+    Storage storage = allocator.allocate(device, bytes, dtype, shape);
     return new Tensor(storage, dtype, shape, shape.contiguousStrides(), 0);
   }
 
