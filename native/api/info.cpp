@@ -11,6 +11,8 @@
 #define SHARD4J_VERSION "unknown"
 #endif
 
+extern "C" int s4j_abi_version(void) { return S4J_ABI_VERSION; }
+
 extern "C" const char* s4j_build_info(void) {
   static const std::string info = [] {
     std::string s = "libshard4j " SHARD4J_VERSION ", ";

@@ -35,6 +35,9 @@ extern "C" {
 #define S4J_NOT_READY 5   /* a query found work still pending: not a failure */
 #define S4J_ERR_INTERNAL 6
 
+/* Changes whenever a function of this header changes; the Java binding checks it at load. */
+#define S4J_ABI_VERSION 2
+
 /* The host, where a device number is expected. */
 #define S4J_HOST (-1)
 
@@ -56,6 +59,8 @@ typedef struct s4j_event_s* s4j_event_t;
 
 /* ---- errors and build facts ---------------------------------------------------------------- */
 
+/* S4J_ABI_VERSION of the library as built. Does nothing else: also the floor of a native call. */
+S4J_API int s4j_abi_version(void);
 /* The message of the last failed call on this thread ("" if none). Owned by the library. */
 S4J_API const char* s4j_last_error(void);
 /* Library version, compiler, and whether (and for which GPUs) CUDA code is built in. */

@@ -56,6 +56,11 @@ public final class NativeLibrary {
     if (failure == null) {
       try {
         Loader.load(Shard4jNative.class);
+        int abi = Shard4jNative.s4j_abi_version();
+        if (abi != Shard4jNative.S4J_ABI_VERSION) {
+          throw new UnsatisfiedLinkError("libshard4j has ABI version " + abi + ", this jar needs "
+              + Shard4jNative.S4J_ABI_VERSION + ": the library is from another build");
+        }
         loaded = true;
         return;
       } catch (Throwable t) {

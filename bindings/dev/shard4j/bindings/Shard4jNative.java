@@ -28,6 +28,8 @@ public final class Shard4jNative {
   public static final int S4J_NOT_READY = 5;
   /** An internal failure of the library. */
   public static final int S4J_ERR_INTERNAL = 6;
+  /** The ABI this binding was written for; the library's must match. */
+  public static final int S4J_ABI_VERSION = 2;
   /** The device number that stands for host memory. */
   public static final int S4J_HOST = -1;
 
@@ -44,6 +46,13 @@ public final class Shard4jNative {
    * @return the description
    */
   public static native @Cast("const char*") String s4j_build_info();
+
+  /**
+   * The ABI version of the loaded library; a call that does nothing else.
+   *
+   * @return S4J_ABI_VERSION as the library was built
+   */
+  public static native int s4j_abi_version();
 
   /**
    * Instruction-set extensions of this CPU, space separated.
