@@ -56,6 +56,7 @@ int s4j_plan_create(int device, int n, const uint64_t* src, const uint64_t* dst,
     if (count[i] == 0) continue;
     int32_t index = (int32_t)plan->segments.size();
     plan->segments.push_back({src[i], dst[i], count[i], src_dtype[i], dst_dtype[i]});
+    plan->elements += count[i];
     for (int64_t begin = 0; begin < count[i]; begin += s4j::kTileElements) {
       int64_t c = count[i] - begin < s4j::kTileElements ? count[i] - begin : s4j::kTileElements;
       plan->tiles.push_back({index, begin, c});

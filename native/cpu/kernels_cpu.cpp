@@ -70,7 +70,9 @@ bool use_isa(const char* name) {
 
 void plan_run(const s4j_plan_s& plan, double scale) {
   const Loops& l = loops();
-  parallel_for((int64_t)plan.tiles.size(), 1, [&](int64_t first, int64_t last) {
+  // A plan smaller than one grain runs on the caller's thread: waking another costs more.
+  const int64_t tile_grain = plan.elements <= kGrain ? (int64_t)plan.tiles.size() : 1;
+  parallel_for((int64_t)plan.tiles.size(), tile_grain, [&](int64_t first, int64_t last) {
     for (int64_t t = first; t < last; t++) {
       const Tile& tile = plan.tiles[t];
       const Segment& seg = plan.segments[tile.segment];

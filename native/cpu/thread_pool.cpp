@@ -11,6 +11,16 @@ namespace s4j::cpu {
 
 namespace {
 
+// One parallel_for: its pieces are claimed through its own counters, so a worker that is late
+// from an earlier job can never claim (or count) a piece of this one.
+struct Job {
+  const std::function<void(int64_t, int64_t)>* body;
+  int64_t n, piece, pieces;
+  std::atomic<int64_t> next{0};
+  std::atomic<int64_t> pending;
+  int users = 0;  // workers that took the job and have not left it; guarded by the pool's mutex
+};
+
 class Pool {
  public:
   Pool() : threads_(std::max(1u, std::thread::hardware_concurrency())) {}
@@ -40,22 +50,24 @@ class Pool {
       return;
     }
     start_workers(threads - 1);
+    Job job;
+    job.body = &body;
+    job.n = n;
+    job.piece = (n + pieces - 1) / pieces;
+    job.pieces = pieces;
+    job.pending.store(pieces);
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      body_ = &body;
-      n_ = n;
-      piece_ = (n + pieces - 1) / pieces;
-      pieces_ = pieces;
-      next_.store(0);
-      pending_.store(pieces);
+      job_ = &job;
       generation_++;
     }
     wake_.notify_all();
-    work();
-    // The caller helped until no piece was left; wait for the ones still running elsewhere.
+    work(job);
+    // The caller helped until no piece was left. Withdraw the job, then wait for the pieces still
+    // running elsewhere and for every worker that took it to let go: it lives on this stack.
     std::unique_lock<std::mutex> lock(mutex_);
-    done_.wait(lock, [&] { return pending_.load() == 0; });
-    body_ = nullptr;
+    job_ = nullptr;
+    done_.wait(lock, [&] { return job.pending.load() == 0 && job.users == 0; });
   }
 
  private:
@@ -68,24 +80,30 @@ class Pool {
   void loop() {
     uint64_t seen = 0;
     for (;;) {
+      Job* job;
       {
         std::unique_lock<std::mutex> lock(mutex_);
         wake_.wait(lock, [&] { return stopping_ || generation_ != seen; });
         if (stopping_) return;
         seen = generation_;
+        job = job_;
+        if (job == nullptr) continue;  // woke after the job was over
+        job->users++;
       }
-      work();
+      work(*job);
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (--job->users == 0) done_.notify_all();
     }
   }
 
-  void work() {
+  void work(Job& job) {
     for (;;) {
-      int64_t p = next_.fetch_add(1);
-      if (p >= pieces_) return;
-      int64_t begin = p * piece_;
-      int64_t end = std::min(n_, begin + piece_);
-      if (begin < end) (*body_)(begin, end);
-      if (pending_.fetch_sub(1) == 1) {
+      int64_t p = job.next.fetch_add(1);
+      if (p >= job.pieces) return;
+      int64_t begin = p * job.piece;
+      int64_t end = std::min(job.n, begin + job.piece);
+      if (begin < end) (*job.body)(begin, end);
+      if (job.pending.fetch_sub(1) == 1) {
         std::lock_guard<std::mutex> lock(mutex_);
         done_.notify_all();
       }
@@ -99,9 +117,7 @@ class Pool {
   std::vector<std::thread> workers_;
   bool stopping_ = false;
   uint64_t generation_ = 0;
-  const std::function<void(int64_t, int64_t)>* body_ = nullptr;
-  int64_t n_ = 0, piece_ = 0, pieces_ = 0;
-  std::atomic<int64_t> next_{0}, pending_{0};
+  Job* job_ = nullptr;  // the job on offer; guarded by mutex_
 };
 
 thread_local int serial_depth = 0;
