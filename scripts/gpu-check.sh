@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # Every GPU check in one go, on a machine with an NVIDIA GPU and a Java runtime but no Maven:
-# the CUDA probe (shard4j info), the JUnit tests tagged "gpu", the kernel benchmark and the NCCL
-# collectives through `shard4j perf`. Logs go under $OUT (or
-# target/gpu-check); the last lines printed are the summary.
+# the CUDA probe (shard4j info), the JUnit tests tagged "gpu", the kernel benchmark and PyTorch
+# doing the same work on the same GPU (scripts/peers/torch_kernels.py), the JMH benchmarks that
+# need a GPU (short settings), and the NCCL collectives through `shard4j perf` on one rank per GPU.
+# Logs go under $OUT (or target/gpu-check); the last lines printed are the kernel table (ours,
+# PyTorch's, the ratio, the fraction of device copy bandwidth) and the summary. About 3 minutes.
 #
+# Build here: mvn -DskipTests install && mvn -f jmh/pom.xml package (with JDK 17) &&
+#   ../shared/device/pack.sh; carry .device, jmh/target/classes and jmh/target/lib.
 # On the GPU machine, from the project root (see shared/device/README.md):
 #   source .device/env.sh && bash scripts/gpu-check.sh
 # Here, after `mvn package`, it runs up to the point where it finds no GPU.
@@ -56,6 +60,27 @@ echo "== kernel benchmark on cuda:0"
   --device cuda:0 --elements 67108864 -n 21 --json "$out/bench-kernels-cuda.json" 2>&1 | tee "$out/bench-kernels-cuda.log"
 bench_status=${PIPESTATUS[0]}
 
+echo "== PyTorch doing the same work on the same GPU"
+python3 "$root/scripts/peers/torch_kernels.py" --ours "$out/bench-kernels-cuda.json" --repeats 21 \
+  --json "$out/torch-kernels.json" > "$out/torch-kernels.log" 2>&1
+torch_status=$?
+tail -n 3 "$out/torch-kernels.log"
+
+echo "== JMH: allocation and kernels on cuda:0 (short settings)"
+jmh_status=0
+if [ -d "$root/jmh/target/classes/META-INF" ]; then
+  jmh_cp="$classpath:$root/jmh/target/classes:$root/jmh/target/lib/*"
+  "$JAVA" "${java_opts[@]}" -cp "$jmh_cp" org.openjdk.jmh.Main \
+    '^dev.shard4j.jmh.(Allocation|Kernel)Benchmark' -p device=cuda:0 -p elements=4096,16777216 \
+    -f 0 -wi 1 -w 300ms -i 2 -r 500ms -rf json -rff "$out/jmh-gpu.json" > "$out/jmh-gpu.log" 2>&1 \
+    && "$JAVA" -cp "$jmh_cp" dev.shard4j.jmh.Summary "$out/jmh-gpu.json" > "$out/jmh-gpu.md" 2>&1 \
+    || jmh_status=1
+  cat "$out/jmh-gpu.md" 2>/dev/null || tail -n 20 "$out/jmh-gpu.log"
+else
+  echo "gpu-check: jmh/target/classes is missing (mvn -f jmh/pom.xml package with JDK 17, then carry it)"
+  jmh_status=1
+fi
+
 echo "== collectives on the GPUs through NCCL (one rank per GPU)"
 gpus=$(nvidia-smi -L | wc -l)
 perf_status=0
@@ -65,9 +90,14 @@ for op in all_reduce all_gather reduce_scatter broadcast; do
     | tee "$out/perf-nccl-$op.log" || perf_status=1
 done
 
+echo "== kernels: ours and PyTorch's on the same GPU"
+sed -n '/^# /,$p' "$out/torch-kernels.log"
 echo "== summary"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 echo "gpu tests: $([ $tests_status -eq 0 ] && echo passed || echo "FAILED (exit $tests_status)")"
 echo "kernel benchmark: $([ $bench_status -eq 0 ] && echo "done ($out/bench-kernels-cuda.json)" || echo "FAILED (exit $bench_status)")"
+echo "pytorch comparison: $([ $torch_status -eq 0 ] && echo "done ($out/torch-kernels.json)" || echo FAILED)"
+echo "jmh on the gpu: $([ $jmh_status -eq 0 ] && echo "done ($out/jmh-gpu.json)" || echo FAILED)"
 echo "nccl perf: $([ $perf_status -eq 0 ] && echo done || echo FAILED)"
-[ $tests_status -eq 0 ] && [ $bench_status -eq 0 ] && [ $perf_status -eq 0 ]
+[ $tests_status -eq 0 ] && [ $bench_status -eq 0 ] && [ $torch_status -eq 0 ] && [ $jmh_status -eq 0 ] \
+  && [ $perf_status -eq 0 ]
