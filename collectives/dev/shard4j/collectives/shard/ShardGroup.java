@@ -2,6 +2,7 @@ package dev.shard4j.collectives.shard;
 
 import dev.shard4j.collectives.Communicator;
 import dev.shard4j.collectives.RedOp;
+import dev.shard4j.collectives.Work;
 import dev.shard4j.kernels.AccumulateKernel;
 import dev.shard4j.kernels.AdamW;
 import dev.shard4j.kernels.ChunkCatKernel;
@@ -35,6 +36,16 @@ import java.util.Set;
  *   <li>{@link #reshard()}: free the unsharded parameters.
  * </ul>
  *
+ * <p>Overlap: every collective of the group runs on its {@link CommStream}, in the order the rank
+ * asks for them; the groups of one rank share one stream, so every rank runs the same collectives
+ * in the same order. {@link #prefetch()} starts the gather there (its copy-out too) and
+ * {@link #reduceGradientsAsync} queues the reduce-scatter and the accumulation there after doing
+ * the copy-in at once, so the gradients may be freed on return; the trainer computes meanwhile.
+ * The group keeps its buffers alive until that work is over: {@link #gather()} waits for a
+ * prefetch, {@link #step}, {@link #reshard()} and close wait for whatever of the group's work is
+ * pending, and a new reduce waits for the previous one before it reuses its buffer. Without a
+ * stream of the trainer's, the group runs everything at once on the caller's thread.
+ *
  * <p>Every rank must make the same calls in the same order. Used from the rank's thread; the
  * creator closes it.
  */
@@ -59,14 +70,26 @@ public final class ShardGroup implements AutoCloseable {
   private final Tensor myCopy;
   private final Tensor reduceBuffer;
   private final Tensor reducedShard;
+  private final CommStream stream;
+  /** The inline stream made when none was given; closed with the group. */
+  private final CommStream ownStream;
   private List<Tensor> params;
   private CopyPlan unpack;
+  /** A gather started by {@link #prefetch} and not yet taken by {@link #gather()}; or null. */
+  private Work pendingGather;
+  /** The last reduce queued by {@link #reduceGradientsAsync}, until something waited for it. */
+  private Work pendingReduce;
+  /** A reduce was started since the last step (the step may need to wait for it). */
   private boolean hasGradient;
+  /** The gradient shard holds a reduced micro-batch to add to; touched on the reducing thread. */
+  private boolean accumulating;
   private long steps;
   private boolean closed;
 
   private ShardGroup(Communicator comm, Communicator replicas, List<Communicator> owned, Strategy strategy,
-      List<ParamSpec> specs, MixedPrecision precision, Allocator parent) {
+      List<ParamSpec> specs, MixedPrecision precision, Allocator parent, CommStream stream) {
+    this.ownStream = stream == null ? CommStream.inline("shard-group") : null;
+    this.stream = stream == null ? ownStream : stream;
     this.comm = comm;
     this.replicas = replicas;
     this.owned = owned;
@@ -135,6 +158,26 @@ public final class ShardGroup implements AutoCloseable {
    */
   public static ShardGroup create(Communicator comm, List<ParamSpec> specs, MixedPrecision precision,
       Strategy strategy, int shardSize, Allocator allocator, List<Tensor> initial) {
+    return create(comm, specs, precision, strategy, shardSize, allocator, initial, null);
+  }
+
+  /**
+   * Shards the given parameters with a strategy, running the group's collectives on a comm stream
+   * that this rank's other groups share. Every rank passes the same arguments.
+   *
+   * @param comm all the ranks
+   * @param specs the parameters, in order
+   * @param precision the param and reduce dtypes
+   * @param strategy how to shard
+   * @param shardSize for HYBRID_SHARD, the ranks of one sharding group; ignored otherwise
+   * @param allocator the parent of the group's child allocator
+   * @param initial the unsharded initial values, one per spec, on the communicator's device
+   * @param stream where the group's collectives run, owned by the caller and closed after the
+   *     group; null runs them at once on the caller's thread
+   * @return the group, owned by the caller
+   */
+  public static ShardGroup create(Communicator comm, List<ParamSpec> specs, MixedPrecision precision,
+      Strategy strategy, int shardSize, Allocator allocator, List<Tensor> initial, CommStream stream) {
     Objects.requireNonNull(comm, "comm");
     Objects.requireNonNull(strategy, "strategy");
     Objects.requireNonNull(specs, "specs");
@@ -168,7 +211,7 @@ public final class ShardGroup implements AutoCloseable {
     }
     ShardGroup g;
     try {
-      g = new ShardGroup(shards, replicas, owned, strategy, specs, precision, allocator);
+      g = new ShardGroup(shards, replicas, owned, strategy, specs, precision, allocator, stream);
     } catch (RuntimeException e) {
       owned.forEach(Communicator::close);
       throw e;
@@ -236,7 +279,8 @@ public final class ShardGroup implements AutoCloseable {
   }
 
   /**
-   * All-gathers the parameters in the param dtype and returns them unsharded, in spec order. The
+   * Returns the parameters unsharded in the param dtype, in spec order: the ones a pending
+   * {@link #prefetch} gathers, once it is done, or else gathered now on the caller's thread. The
    * group owns them; they stay valid until {@link #reshard()} or close, and are refreshed by the
    * next gather after a step.
    *
@@ -244,22 +288,48 @@ public final class ShardGroup implements AutoCloseable {
    */
   public List<Tensor> gather() {
     requireOpen();
-    if (params == null) {
-      List<Tensor> made = new ArrayList<>();
-      try {
-        for (ParamSpec spec : specs) {
-          made.add(Tensors.empty(memory, precision.paramDtype(), device, spec.shape().toArray()));
-        }
-        unpack = UnpackKernel.plan(gathered, comm.size(), made);
-      } catch (RuntimeException e) {
-        made.forEach(Tensor::close);
-        throw e;
-      }
-      params = List.copyOf(made);
+    Work w = prefetch();
+    pendingGather = null;
+    w.await();
+    return params;
+  }
+
+  /**
+   * Starts gathering the parameters on the group's comm stream, for a later {@link #gather()} to
+   * return: the all-gather of the next group overlaps the compute of this one. Returns the pending
+   * work when a prefetch is already under way.
+   *
+   * @return completes when the parameters are unsharded
+   */
+  public Work prefetch() {
+    requireOpen();
+    if (pendingGather == null) {
+      allocateParams(); // here, on the rank's thread, where the accounting expects it
+      pendingGather = stream.submit("gather of " + names(specs), this::allGatherAndUnpack);
     }
+    return pendingGather;
+  }
+
+  private void allocateParams() {
+    if (params != null) {
+      return;
+    }
+    List<Tensor> made = new ArrayList<>();
+    try {
+      for (ParamSpec spec : specs) {
+        made.add(Tensors.empty(memory, precision.paramDtype(), device, spec.shape().toArray()));
+      }
+      unpack = UnpackKernel.plan(gathered, comm.size(), made);
+    } catch (RuntimeException e) {
+      made.forEach(Tensor::close);
+      throw e;
+    }
+    params = List.copyOf(made);
+  }
+
+  private void allGatherAndUnpack() {
     comm.allGather(myCopy, gathered); // in place: this rank's copy is its slice of the buffer
     unpack.run();
-    return params;
   }
 
   /**
@@ -283,6 +353,39 @@ public final class ShardGroup implements AutoCloseable {
    * @param factor the finite factor applied to every rank's gradient before summing
    */
   public void reduceGradients(List<Tensor> grads, double factor) {
+    reduceGradientsAsync(grads, factor).await();
+  }
+
+  /**
+   * Queues the reduction of this micro-batch's gradients on the group's comm stream, like
+   * {@link #reduceGradients(List, double)}: the copy-in (chunk-cat with cast and factor) runs now on
+   * the caller's thread, so the gradients may be closed on return; the reduce-scatter, the replicas'
+   * all-reduce and the accumulation into the gradient shard run on the stream.
+   *
+   * @param grads one per parameter, in spec order, with its shape, any float dtype, on the
+   *     communicator's device
+   * @param factor the finite factor applied to every rank's gradient before summing (1 / world
+   *     size for the average, {@link #averagingFactor()})
+   * @return completes when the gradient shard holds the result
+   */
+  public Work reduceGradientsAsync(List<Tensor> grads, double factor) {
+    copyIn(grads, factor);
+    pendingReduce = stream.submit("reduce of " + names(specs), this::reduceAndAccumulate);
+    return pendingReduce;
+  }
+
+  /**
+   * The factor that {@link #reduceGradients(List)} applies: one over the number of ranks of the
+   * job, so that the reduced gradient is the average.
+   *
+   * @return 1 / world size
+   */
+  public double averagingFactor() {
+    return 1.0 / worldSize();
+  }
+
+  /** Checks the gradients and chunk-cats them into the reduce buffer, once it is free. */
+  private void copyIn(List<Tensor> grads, double factor) {
     requireOpen();
     Objects.requireNonNull(grads, "grads");
     if (!Double.isFinite(factor)) {
@@ -298,18 +401,30 @@ public final class ShardGroup implements AutoCloseable {
             + ", the parameter " + specs.get(p).shape());
       }
     }
+    settle(pendingReduce); // the previous reduce still reads the buffer
+    pendingReduce = null;
     try (CopyPlan chunks = ChunkCatKernel.plan(grads, comm.size(), reduceBuffer)) {
       chunks.run(factor, null); // applied before the sum, as FSDP pre-divides, so sums stay in range
     }
+    hasGradient = true;
+  }
+
+  private void reduceAndAccumulate() {
     comm.reduceScatter(reduceBuffer, reducedShard, RedOp.SUM);
     if (replicas != null) {
       replicas.allReduce(reducedShard, reducedShard, RedOp.SUM); // the replicas' shards of the same rows
     }
-    if (hasGradient) {
+    if (accumulating) {
       AccumulateKernel.accumulate(gradShard, reducedShard, 1.0, null);
     } else {
       gradShard.copyFrom(reducedShard);
-      hasGradient = true;
+      accumulating = true;
+    }
+  }
+
+  private static void settle(Work work) {
+    if (work != null) {
+      work.await();
     }
   }
 
@@ -332,13 +447,22 @@ public final class ShardGroup implements AutoCloseable {
     if (!hasGradient) {
       throw new IllegalStateException("step before reduceGradients: no gradient was reduced since the last step");
     }
+    settle(pendingReduce);
+    pendingReduce = null;
+    settle(pendingGather); // it sends myCopy, which the step rewrites
     steps++;
     optimizer.step(master, gradShard, expAvg, expAvgSq, myCopy, steps, gradScale, null);
     hasGradient = false;
+    accumulating = false;
   }
 
   /** Frees the unsharded parameters (FULL_SHARD does so after each forward and backward). */
   public void reshard() {
+    if (pendingGather != null) {
+      Work w = pendingGather;
+      pendingGather = null;
+      w.await(); // the gather writes into the parameters: they live until it is over
+    }
     if (params != null) {
       params.forEach(Tensor::close);
       unpack.close();
@@ -417,14 +541,19 @@ public final class ShardGroup implements AutoCloseable {
     return steps;
   }
 
-  /** The fp32 gradient shard (for tests). */
+  /** The fp32 gradient shard (for tests), once a pending reduce is over. */
   Tensor gradient() {
+    settle(pendingReduce);
+    pendingReduce = null;
     return gradShard;
   }
 
-  /** The fp32 state buffers: master, first and second moments. */
+  /** The fp32 state buffers: master, first and second moments, once pending work is over. */
   Tensor[] state() {
     requireOpen();
+    settle(pendingReduce);
+    pendingReduce = null;
+    settle(pendingGather);
     return new Tensor[] {master, expAvg, expAvgSq};
   }
 
@@ -432,6 +561,7 @@ public final class ShardGroup implements AutoCloseable {
   void restored(long stepCount) {
     steps = stepCount;
     hasGradient = false;
+    accumulating = false;
     myCopy.copyFrom(master);
   }
 
@@ -464,11 +594,25 @@ public final class ShardGroup implements AutoCloseable {
       return;
     }
     closed = true;
+    // The group's pending work writes into its buffers: let it end before they are freed. Its
+    // failures were (or will never be) reported where it was awaited; closing frees regardless.
+    for (Work w : new Work[] {pendingReduce, pendingGather}) {
+      try {
+        settle(w);
+      } catch (RuntimeException ignored) {
+        // see above
+      }
+    }
+    pendingReduce = null;
+    pendingGather = null;
     reshard();
     for (Tensor t : new Tensor[] {reducedShard, reduceBuffer, myCopy, gathered, gradShard, expAvgSq, expAvg, master}) {
       t.close();
     }
     memory.close();
     owned.forEach(Communicator::close);
+    if (ownStream != null) {
+      ownStream.close();
+    }
   }
 }
