@@ -45,6 +45,11 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--check", description = "Also train on one rank with the same global batches and compare the losses")
   boolean check;
 
+  @Option(names = "--overlap", negatable = true, defaultValue = "true", fallbackValue = "true",
+      description = "Run each rank's communication on a thread of its own, overlapping compute "
+          + "(--no-overlap: on the rank's thread) (default: ${DEFAULT-VALUE})")
+  boolean overlap;
+
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
 
@@ -65,7 +70,7 @@ public final class TrainCommand implements Callable<Integer> {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
     }
     int shards = shardSize != null ? shardSize : Math.max(1, ranks / 2);
-    return new TrainRun(ranks, s, precision, steps, seed, hidden, batch, shards, check, System.out).call();
+    return new TrainRun(ranks, s, precision, steps, seed, hidden, batch, shards, check, overlap, System.out).call();
   }
 
   private static DType dtype(String name) {

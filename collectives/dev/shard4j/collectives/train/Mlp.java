@@ -10,8 +10,10 @@ import java.util.List;
 
 /**
  * The demo model: a two-layer perceptron y = W2 relu(W1 x + b1) + b2 with a mean-squared-error
- * loss. The matrix products run through {@link Gemm}; the elementwise steps (bias, relu, loss and
- * their gradients) run on host arrays, which keeps the demo small. Parameters are [W1, b1, W2, b2].
+ * loss, layer by layer so that a trainer can shard each layer apart and overlap one layer's
+ * communication with the other's compute. The matrix products run through {@link Gemm}; the
+ * elementwise steps (bias, relu, loss and their gradients) run on host arrays, which keeps the
+ * demo small. Parameters are [W1, b1, W2, b2].
  */
 final class Mlp {
   private final int in;
@@ -36,8 +38,8 @@ final class Mlp {
         Tensors.zeros(a, DType.F32, Device.CPU, out));
   }
 
-  /** What the forward pass keeps for the backward pass. */
-  private record Forward(Tensor x, Tensor h, float[] mask, float[] y) implements AutoCloseable {
+  /** What layer 1's forward pass keeps for the backward pass: its input, output and relu mask. */
+  record Hidden(Tensor x, Tensor h, float[] mask) implements AutoCloseable {
     @Override
     public void close() {
       x.close();
@@ -45,15 +47,15 @@ final class Mlp {
     }
   }
 
-  private Forward forward(Allocator a, List<Tensor> params, Tensor input) {
+  /** Layer 1 forward, h = relu(x W1^T + b1), with layer1 = [W1, b1]. */
+  Hidden layer1(Allocator a, List<Tensor> layer1, Tensor input) {
     int batch = (int) input.shape().dim(0);
-    DType dtype = params.get(0).dtype();
-    float[] b1 = params.get(1).toFloatArray();
-    float[] b2 = params.get(3).toFloatArray();
+    DType dtype = layer1.get(0).dtype();
+    float[] b1 = layer1.get(1).toFloatArray();
     Tensor x = input.cast(dtype);
     float[] h;
     try (Tensor hPre = Tensors.empty(a, dtype, Device.CPU, batch, hidden)) {
-      Gemm.matmul(x, params.get(0), hPre, false, true, 1, 0, null);
+      Gemm.matmul(x, layer1.get(0), hPre, false, true, 1, 0, null);
       h = hPre.toFloatArray();
     }
     float[] mask = new float[h.length];
@@ -62,59 +64,82 @@ final class Mlp {
       mask[i] = v > 0 ? 1 : 0;
       h[i] = v > 0 ? v : 0;
     }
-    Tensor hs = Tensors.fromArray(a, h, dtype, Device.CPU, batch, hidden);
-    try (Tensor yPre = Tensors.empty(a, dtype, Device.CPU, batch, out)) {
-      Gemm.matmul(hs, params.get(2), yPre, false, true, 1, 0, null);
+    return new Hidden(x, Tensors.fromArray(a, h, dtype, Device.CPU, batch, hidden), mask);
+  }
+
+  /** Layer 2 forward, y = h W2^T + b2, with layer2 = [W2, b2]. */
+  float[] layer2(Allocator a, List<Tensor> layer2, Hidden hidden1) {
+    int batch = (int) hidden1.h().shape().dim(0);
+    float[] b2 = layer2.get(1).toFloatArray();
+    try (Tensor yPre = Tensors.empty(a, layer2.get(0).dtype(), Device.CPU, batch, out)) {
+      Gemm.matmul(hidden1.h(), layer2.get(0), yPre, false, true, 1, 0, null);
       float[] y = yPre.toFloatArray();
       for (int i = 0; i < y.length; i++) {
         y[i] += b2[i % out];
       }
-      return new Forward(x, hs, mask, y);
+      return y;
     }
   }
 
-  /** The model's output for a batch. */
+  /** The model's output for a batch, params = [W1, b1, W2, b2]. */
   float[] predict(Allocator a, List<Tensor> params, Tensor input) {
-    try (Forward f = forward(a, params, input)) {
-      return f.y();
+    try (Hidden h = layer1(a, params.subList(0, 2), input)) {
+      return layer2(a, params.subList(2, 4), h);
     }
   }
 
-  /** The loss of a batch, and the gradients of every parameter (in the parameters' dtype). */
-  record Result(double loss, List<Tensor> grads) {}
+  /** The mean-squared-error loss of outputs against targets, and its gradient dy. */
+  record Loss(double value, float[] dy) {}
 
-  Result lossAndGradients(Allocator a, List<Tensor> params, Tensor input, float[] target) {
-    int batch = (int) input.shape().dim(0);
-    DType dtype = params.get(0).dtype();
-    try (Forward f = forward(a, params, input)) {
-      float[] y = f.y();
-      double loss = 0;
-      float[] dy = new float[y.length];
-      float[] db2 = new float[out];
-      for (int i = 0; i < y.length; i++) {
-        float diff = y[i] - target[i];
-        loss += (double) diff * diff;
-        dy[i] = 2 * diff / y.length;
-        db2[i % out] += dy[i];
-      }
-      try (Tensor dys = Tensors.fromArray(a, dy, dtype, Device.CPU, batch, out);
-          Tensor dh = Tensors.empty(a, dtype, Device.CPU, batch, hidden)) {
-        Tensor dW2 = Tensors.empty(a, dtype, Device.CPU, out, hidden);
-        Gemm.matmul(dys, f.h(), dW2, true, false, 1, 0, null);
-        Gemm.matmul(dys, params.get(2), dh, false, false, 1, 0, null);
-        float[] dhv = dh.toFloatArray();
-        float[] db1 = new float[hidden];
-        for (int i = 0; i < dhv.length; i++) {
-          dhv[i] *= f.mask()[i];
-          db1[i % hidden] += dhv[i];
-        }
-        Tensor dW1 = Tensors.empty(a, dtype, Device.CPU, hidden, in);
-        try (Tensor dhs = Tensors.fromArray(a, dhv, dtype, Device.CPU, batch, hidden)) {
-          Gemm.matmul(dhs, f.x(), dW1, true, false, 1, 0, null);
-        }
-        return new Result(loss / y.length, List.of(dW1, Tensors.fromArray(a, db1, dtype, Device.CPU, hidden), dW2,
-            Tensors.fromArray(a, db2, dtype, Device.CPU, out)));
-      }
+  static Loss loss(float[] y, float[] target) {
+    double loss = 0;
+    float[] dy = new float[y.length];
+    for (int i = 0; i < y.length; i++) {
+      float diff = y[i] - target[i];
+      loss += (double) diff * diff;
+      dy[i] = 2 * diff / y.length;
     }
+    return new Loss(loss / y.length, dy);
+  }
+
+  /** Layer 2's gradients [dW2, db2] and the gradient dh of its input, owned by the caller. */
+  record Layer2Grads(List<Tensor> grads, Tensor dh) implements AutoCloseable {
+    @Override
+    public void close() {
+      grads.forEach(Tensor::close);
+      dh.close();
+    }
+  }
+
+  Layer2Grads layer2Backward(Allocator a, List<Tensor> layer2, Hidden hidden1, float[] dy) {
+    int batch = (int) hidden1.h().shape().dim(0);
+    DType dtype = layer2.get(0).dtype();
+    float[] db2 = new float[out];
+    for (int i = 0; i < dy.length; i++) {
+      db2[i % out] += dy[i];
+    }
+    try (Tensor dys = Tensors.fromArray(a, dy, dtype, Device.CPU, batch, out)) {
+      Tensor dW2 = Tensors.empty(a, dtype, Device.CPU, out, hidden);
+      Tensor dh = Tensors.empty(a, dtype, Device.CPU, batch, hidden);
+      Gemm.matmul(dys, hidden1.h(), dW2, true, false, 1, 0, null);
+      Gemm.matmul(dys, layer2.get(0), dh, false, false, 1, 0, null);
+      return new Layer2Grads(List.of(dW2, Tensors.fromArray(a, db2, dtype, Device.CPU, out)), dh);
+    }
+  }
+
+  /** Layer 1's gradients [dW1, db1] from the gradient of its output: no parameter needed. */
+  List<Tensor> layer1Backward(Allocator a, Hidden hidden1, Tensor dh) {
+    DType dtype = dh.dtype();
+    float[] dhv = dh.toFloatArray();
+    float[] db1 = new float[hidden];
+    for (int i = 0; i < dhv.length; i++) {
+      dhv[i] *= hidden1.mask()[i];
+      db1[i % hidden] += dhv[i];
+    }
+    Tensor dW1 = Tensors.empty(a, dtype, Device.CPU, hidden, in);
+    try (Tensor dhs = Tensors.fromArray(a, dhv, dtype, Device.CPU, dh.shape().dim(0), hidden)) {
+      Gemm.matmul(dhs, hidden1.x(), dW1, true, false, 1, 0, null);
+    }
+    return List.of(dW1, Tensors.fromArray(a, db1, dtype, Device.CPU, hidden));
   }
 }

@@ -36,6 +36,7 @@ public final class TrainRun implements Callable<Integer> {
   private final int batch;
   private final int shardSize;
   private final boolean check;
+  private final boolean overlap;
   private final PrintStream out;
 
   /**
@@ -50,10 +51,11 @@ public final class TrainRun implements Callable<Integer> {
    * @param batch samples per rank and step
    * @param shardSize ranks per sharding group (hybrid_shard)
    * @param check whether to compare with one rank
+   * @param overlap whether communication runs on a comm stream beside compute
    * @param out where to print
    */
   public TrainRun(int ranks, Strategy strategy, MixedPrecision precision, int steps, long seed, int hidden, int batch,
-      int shardSize, boolean check, PrintStream out) {
+      int shardSize, boolean check, boolean overlap, PrintStream out) {
     this.ranks = ranks;
     this.strategy = strategy;
     this.precision = precision;
@@ -63,6 +65,7 @@ public final class TrainRun implements Callable<Integer> {
     this.batch = batch;
     this.shardSize = shardSize;
     this.check = check;
+    this.overlap = overlap;
     this.out = out;
   }
 
@@ -75,13 +78,19 @@ public final class TrainRun implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     out.printf(Locale.ROOT, "# shard4j train: MLP %d-%d-%d, %d ranks (CPU, in-process), %s, params %s, reduce %s, "
-            + "%d steps, %d samples per rank and step, seed %d%n", IN, hidden, OUT, ranks, strategy,
-        precision.paramDtype(), precision.reduceDtype(), steps, batch, seed);
+            + "%d steps, %d samples per rank and step, seed %d, overlap %s%n", IN, hidden, OUT, ranks, strategy,
+        precision.paramDtype(), precision.reduceDtype(), steps, batch, seed, overlap ? "on" : "off");
     int logEvery = Math.max(1, steps / 10);
     Trainer.Outcome main = new Trainer(new Trainer.Config(ranks, strategy, precision, steps, seed, IN, hidden, OUT,
-        batch, shardSize, logEvery, 1), out).run();
+        batch, shardSize, logEvery, 1, overlap), out).run();
     out.printf(Locale.ROOT, "# done: final loss %.6f (first %.6f), %.0f samples/s%n", main.losses()[steps - 1],
         main.losses()[0], main.samplesPerSecond());
+    long commNanos = 0;
+    for (long n : main.commNanos()) {
+      commNanos += n;
+    }
+    out.printf(Locale.ROOT, "# communication: %.3f ms per step and rank on the comm stream, %.0f%% of it hidden "
+        + "behind compute%n", commNanos / 1e6 / ranks / steps, 100 * main.hiddenFraction());
     out.println("# model-state memory per rank (parameters, gradients, AdamW state, gather and reduce buffers):");
     for (Strategy s : Strategy.values()) {
       out.printf(Locale.ROOT, "#   %-13s %s%s%n", s, Trainer.mib(memoryOf(s)),
@@ -92,7 +101,7 @@ public final class TrainRun implements Callable<Integer> {
       return 0;
     }
     Trainer.Outcome one = new Trainer(new Trainer.Config(1, Strategy.NO_SHARD, precision, steps, seed, IN, hidden, OUT,
-        batch, 1, logEvery, ranks), null).run();
+        batch, 1, logEvery, ranks, overlap), null).run();
     double worst = 0;
     for (int s = 0; s < steps; s++) {
       worst = Math.max(worst, Math.abs(main.losses()[s] - one.losses()[s]) / Math.max(1e-12, one.losses()[s]));

@@ -3,6 +3,7 @@ package dev.shard4j.collectives.train;
 import dev.shard4j.collectives.Communicator;
 import dev.shard4j.collectives.RedOp;
 import dev.shard4j.collectives.local.LocalGroup;
+import dev.shard4j.collectives.shard.CommStream;
 import dev.shard4j.collectives.shard.MixedPrecision;
 import dev.shard4j.collectives.shard.ParamSpec;
 import dev.shard4j.collectives.shard.ShardGroup;
@@ -25,15 +26,32 @@ import java.util.concurrent.Future;
 /**
  * Trains the demo MLP with sharded data parallel on in-process ranks: each rank draws its own
  * micro-batch of synthetic data (a fixed random "teacher" network makes the targets), computes
- * its gradients with the gathered parameters, and the shard group reduces and steps them.
+ * its gradients with the gathered parameters, and the shard groups (one per layer, FSDP units)
+ * reduce and step them. With overlap on, each rank's communication runs on a comm stream of its
+ * own: layer 2's all-gather is prefetched while layer 1 computes its forward pass, and layer 2's
+ * reduce-scatter runs while layer 1 computes its gradients.
  */
 final class Trainer {
   /** What to train. */
   record Config(int ranks, Strategy strategy, MixedPrecision precision, int steps, long seed, int in, int hidden,
-      int out, int microBatch, int shardSize, int logEvery, int microBatchesPerRank) {}
+      int out, int microBatch, int shardSize, int logEvery, int microBatchesPerRank, boolean overlap) {}
 
-  /** The outcome: the mean loss of every step and each rank's peak model-state memory. */
-  record Outcome(double[] losses, long[] peakBytes, double samplesPerSecond) {}
+  /**
+   * The outcome: the mean loss of every step, each rank's peak model-state memory, and each rank's
+   * communication time and the part of it that the rank waited for.
+   */
+  record Outcome(double[] losses, long[] peakBytes, double samplesPerSecond, long[] commNanos, long[] waitedNanos) {
+    /** The share of the communication time hidden behind compute, averaged over the ranks. */
+    double hiddenFraction() {
+      double sum = 0;
+      for (int r = 0; r < commNanos.length; r++) {
+        sum += commNanos[r] == 0 ? 0 : 1 - Math.min(1.0, (double) waitedNanos[r] / commNanos[r]);
+      }
+      return sum / commNanos.length;
+    }
+  }
+
+  private static final String[][] LAYER_NAMES = {{"fc1.weight", "fc1.bias"}, {"fc2.weight", "fc2.bias"}};
 
   private final Config c;
   private final PrintStream log;
@@ -46,25 +64,25 @@ final class Trainer {
   Outcome run() throws Exception {
     Mlp model = new Mlp(c.in(), c.hidden(), c.out());
     Mlp teacher = new Mlp(c.in(), c.hidden() / 2 + 1, c.out());
-    List<ParamSpec> specs = new ArrayList<>();
-    String[] names = {"fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"};
-    long[][] shapes = model.shapes();
-    for (int p = 0; p < names.length; p++) {
-      specs.add(new ParamSpec(names[p], Shape.of(shapes[p])));
-    }
     double[] losses = new double[c.steps()];
     long[] peaks = new long[c.ranks()];
+    long[] comm = new long[c.ranks()];
+    long[] waited = new long[c.ranks()];
     List<Communicator> comms = LocalGroup.create(c.ranks());
     ExecutorService pool = Executors.newFixedThreadPool(c.ranks());
     long start = System.nanoTime();
     try (Allocator root = Allocator.root("train")) {
       List<Future<?>> ranks = new ArrayList<>();
-      for (Communicator comm : comms) {
+      for (Communicator communicator : comms) {
         ranks.add(pool.submit(() -> {
-          try (Allocator mine = root.newChild("rank" + comm.rank(), Long.MAX_VALUE)) {
-            trainRank(comm, mine, model, teacher, specs, losses, peaks);
+          int r = communicator.rank();
+          try (Allocator mine = root.newChild("rank" + r, Long.MAX_VALUE);
+              CommStream stream = c.overlap() ? CommStream.create("rank" + r) : CommStream.inline("rank" + r)) {
+            trainRank(communicator, stream, mine, model, teacher, losses, peaks);
+            comm[r] = stream.busyNanos();
+            waited[r] = stream.waitedNanos();
           } finally {
-            comm.close();
+            communicator.close();
           }
           return null;
         }));
@@ -77,75 +95,94 @@ final class Trainer {
     }
     double seconds = (System.nanoTime() - start) / 1e9;
     return new Outcome(losses, peaks,
-        (double) c.steps() * c.ranks() * c.microBatchesPerRank() * c.microBatch() / seconds);
+        (double) c.steps() * c.ranks() * c.microBatchesPerRank() * c.microBatch() / seconds, comm, waited);
   }
 
-  private void trainRank(Communicator comm, Allocator a, Mlp model, Mlp teacher, List<ParamSpec> specs,
-      double[] losses, long[] peaks) {
+  private void trainRank(Communicator comm, CommStream stream, Allocator a, Mlp model, Mlp teacher, double[] losses,
+      long[] peaks) {
     List<Tensor> init = model.init(a, c.seed());
     List<Tensor> teacherParams = teacher.init(a, c.seed() + 99);
     AdamW adamw = new AdamW(3e-3, 0.9, 0.95, 1e-8, 0.01);
-    ShardGroup group;
-    try {
-      group = ShardGroup.create(comm, specs, c.precision(), c.strategy(), c.shardSize(), a, init);
-    } finally {
-      init.forEach(Tensor::close);
-    }
-    long t0 = System.nanoTime();
-    try (group; Tensor lossSum = Tensors.zeros(a, DType.F64, Device.CPU, 1)) {
-      for (int step = 1; step <= c.steps(); step++) {
-        // This rank's share of the step's global batch: micro-batches numbered as the ranks of the
-        // main run would draw them, so that one rank drawing all of them sees the same data.
-        double loss = 0;
-        int parts = c.microBatchesPerRank();
-        for (int v = 0; v < parts; v++) {
-          long dataRank = (long) comm.rank() * parts + v;
-          try (Tensor x = Tensors.normal(a, DType.F32, Device.CPU, c.seed() * 7919 + step * 1000L + dataRank, 0, 1,
-              c.microBatch(), c.in())) {
-            float[] target = teacher.predict(a, teacherParams, x);
-            List<Tensor> params = group.gather();
-            Mlp.Result r = model.lossAndGradients(a, params, x, target);
-            if (c.strategy().reshardAfterForward()) {
-              group.reshard(); // FULL_SHARD frees the parameters after forward (gathered again for backward)
-            }
-            loss += r.loss() / parts;
-            List<Tensor> grads = parts == 1 ? r.grads() : scaled(a, r.grads(), 1.0 / parts);
-            group.reduceGradients(grads);
-            r.grads().forEach(Tensor::close);
-            if (grads != r.grads()) {
-              grads.forEach(Tensor::close);
-            }
-          }
+    long[][] shapes = model.shapes();
+    List<ShardGroup> groups = new ArrayList<>();
+    try (Allocator states = a.newChild("model-states", Long.MAX_VALUE)) {
+      try {
+        for (int layer = 0; layer < 2; layer++) {
+          List<ParamSpec> specs = List.of(new ParamSpec(LAYER_NAMES[layer][0], Shape.of(shapes[2 * layer])),
+              new ParamSpec(LAYER_NAMES[layer][1], Shape.of(shapes[2 * layer + 1])));
+          groups.add(ShardGroup.create(comm, specs, c.precision(), c.strategy(), c.shardSize(), states,
+              init.subList(2 * layer, 2 * layer + 2), stream));
         }
-        group.reshard();
-        group.step(adamw, 1.0);
-        lossSum.fill(loss);
-        comm.allReduce(lossSum, lossSum, RedOp.AVG);
-        loss = lossSum.toDoubleArray()[0];
-        if (comm.rank() == 0) {
-          losses[step - 1] = loss;
-          if (log != null && (step % c.logEvery() == 0 || step == 1 || step == c.steps())) {
-            double secs = (System.nanoTime() - t0) / 1e9;
-            log.printf(Locale.ROOT, "step %5d  loss %.6f  %9.0f samples/s  rank 0 peak %s%n", step, loss,
-                step * (double) c.ranks() * parts * c.microBatch() / secs, mib(group.peakMemoryBytes()));
-          }
-        }
+      } finally {
+        init.forEach(Tensor::close);
       }
-      peaks[comm.rank()] = group.peakMemoryBytes();
+      try (Tensor lossSum = Tensors.zeros(a, DType.F64, Device.CPU, 1)) {
+        trainSteps(comm, groups, a, model, teacher, teacherParams, adamw, lossSum, states, losses);
+      } finally {
+        groups.forEach(ShardGroup::close);
+      }
+      peaks[comm.rank()] = states.peakBytes();
     } finally {
       teacherParams.forEach(Tensor::close);
     }
   }
 
-  /** The gradients times a factor, as new tensors (their originals are closed by the caller). */
-  private static List<Tensor> scaled(Allocator a, List<Tensor> grads, double factor) {
-    List<Tensor> out = new ArrayList<>();
-    for (Tensor g : grads) {
-      Tensor s = Tensors.zeros(a, g.dtype(), g.device(), g.shape().toArray());
-      dev.shard4j.kernels.AccumulateKernel.accumulate(s, g, factor, null);
-      out.add(s);
+  private void trainSteps(Communicator comm, List<ShardGroup> groups, Allocator a, Mlp model, Mlp teacher,
+      List<Tensor> teacherParams, AdamW adamw, Tensor lossSum, Allocator states, double[] losses) {
+    ShardGroup layer1 = groups.get(0);
+    ShardGroup layer2 = groups.get(1);
+    boolean reshardAfterForward = c.strategy().reshardAfterForward();
+    long t0 = System.nanoTime();
+    for (int step = 1; step <= c.steps(); step++) {
+      // This rank's share of the step's global batch: micro-batches numbered as the ranks of the
+      // main run would draw them, so that one rank drawing all of them sees the same data.
+      double loss = 0;
+      int parts = c.microBatchesPerRank();
+      double factor = layer1.averagingFactor() / parts;
+      for (int v = 0; v < parts; v++) {
+        long dataRank = (long) comm.rank() * parts + v;
+        try (Tensor x = Tensors.normal(a, DType.F32, Device.CPU, c.seed() * 7919 + step * 1000L + dataRank, 0, 1,
+            c.microBatch(), c.in())) {
+          float[] target = teacher.predict(a, teacherParams, x);
+          List<Tensor> p1 = layer1.gather();
+          layer2.prefetch(); // its all-gather runs while layer 1 computes
+          try (Mlp.Hidden h = model.layer1(a, p1, x)) {
+            if (reshardAfterForward) {
+              layer1.reshard(); // layer 1's backward needs no parameter: nothing to gather again
+            }
+            List<Tensor> p2 = layer2.gather();
+            Mlp.Loss l = Mlp.loss(model.layer2(a, p2, h), target);
+            loss += l.value() / parts;
+            // The last layer stays gathered from forward into backward, as FSDP2 keeps its root.
+            try (Mlp.Layer2Grads g2 = model.layer2Backward(a, p2, h, l.dy())) {
+              layer2.reduceGradientsAsync(g2.grads(), factor); // runs while layer 1 computes
+              layer2.reshard();
+              List<Tensor> g1 = model.layer1Backward(a, h, g2.dh());
+              try {
+                layer1.reduceGradientsAsync(g1, factor);
+              } finally {
+                g1.forEach(Tensor::close);
+              }
+            }
+          }
+          layer1.reshard();
+        }
+      }
+      for (ShardGroup g : groups) {
+        g.step(adamw, 1.0); // waits for the group's reduce
+      }
+      lossSum.fill(loss);
+      comm.allReduce(lossSum, lossSum, RedOp.AVG);
+      loss = lossSum.toDoubleArray()[0];
+      if (comm.rank() == 0) {
+        losses[step - 1] = loss;
+        if (log != null && (step % c.logEvery() == 0 || step == 1 || step == c.steps())) {
+          double secs = (System.nanoTime() - t0) / 1e9;
+          log.printf(Locale.ROOT, "step %5d  loss %.6f  %9.0f samples/s  rank 0 peak %s%n", step, loss,
+              step * (double) c.ranks() * parts * c.microBatch() / secs, mib(states.peakBytes()));
+        }
+      }
     }
-    return out;
   }
 
   static String mib(long bytes) {

@@ -46,6 +46,20 @@ class TrainCommandTest {
   }
 
   @Test
+  void overlapChangesTheScheduleNotTheLossesAndReportsWhatItHid() {
+    String on = train("train", "--ranks", "2", "--strategy", "full_shard", "--steps", "10", "--hidden", "512",
+        "--batch", "128");
+    String off = train("train", "--ranks", "2", "--strategy", "full_shard", "--steps", "10", "--hidden", "512",
+        "--batch", "128", "--no-overlap");
+    assertTrue(on.startsWith("0\n") && off.startsWith("0\n"), on + off);
+    assertEquals(loss(off, "step    10"), loss(on, "step    10"), "the same collectives in the same order");
+    assertTrue(off.contains(", 0% of it hidden behind compute"), off);
+    assertTrue(on.contains("overlap on") && off.contains("overlap off"), on + off);
+    double hidden = Double.parseDouble(on.replaceAll("(?s).*ms per step and rank on the comm stream, (\\d+)%.*", "$1"));
+    assertTrue(hidden > 0, "with a stream of its own some communication overlaps compute: " + on);
+  }
+
+  @Test
   void badFlagsAreRefused() {
     assertEquals('2', train("train", "--strategy", "zero_seven").charAt(0));
     assertEquals('2', train("train", "--param-dtype", "f8").charAt(0));
