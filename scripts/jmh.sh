@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The JMH run recorded in BENCHMARKS.md: every CPU benchmark with short, fixed settings (about
-# 6 minutes on 2 cores), results in target/jmh/results.json, then the summary tables.
+# 5 minutes on 2 cores), results in target/jmh/results.json, then the summary tables.
 # Builds the library and the benchmarks jar first. A JDK of 22 or later (JMH_JAVA_HOME, else
 # Temurin 25 when installed) adds the java.lang.foreign comparison; with JDK 17 it is left out.
 # Extra arguments go to JMH, e.g. `scripts/jmh.sh CallOverhead` to run one class.
