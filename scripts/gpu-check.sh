@@ -90,6 +90,15 @@ for op in all_reduce all_gather reduce_scatter broadcast; do
     | tee "$out/perf-nccl-$op.log" || perf_status=1
 done
 
+echo "== train on the GPUs (one NCCL rank per GPU), with and without overlap"
+train_status=0
+for overlap in --overlap --no-overlap; do
+  "$JAVA" "${java_opts[@]}" -cp "$classpath" dev.shard4j.collectives.cli.Shard4jCommand train --device cuda \
+    --ranks "$gpus" --steps 50 --hidden 4096 --batch 1024 --check "$overlap" > "$out/train$overlap.log" 2>&1 \
+    || train_status=1
+  grep -E '^# (shard4j train|done|communication|check)' "$out/train$overlap.log"
+done
+
 echo "== kernels: ours and PyTorch's on the same GPU"
 sed -n '/^# /,$p' "$out/torch-kernels.log"
 echo "== summary"
@@ -99,5 +108,6 @@ echo "kernel benchmark: $([ $bench_status -eq 0 ] && echo "done ($out/bench-kern
 echo "pytorch comparison: $([ $torch_status -eq 0 ] && echo "done ($out/torch-kernels.json)" || echo FAILED)"
 echo "jmh on the gpu: $([ $jmh_status -eq 0 ] && echo "done ($out/jmh-gpu.json)" || echo FAILED)"
 echo "nccl perf: $([ $perf_status -eq 0 ] && echo done || echo FAILED)"
+echo "train on the gpu: $([ $train_status -eq 0 ] && echo "done ($out/train--overlap.log)" || echo FAILED)"
 [ $tests_status -eq 0 ] && [ $bench_status -eq 0 ] && [ $torch_status -eq 0 ] && [ $jmh_status -eq 0 ] \
-  && [ $perf_status -eq 0 ]
+  && [ $perf_status -eq 0 ] && [ $train_status -eq 0 ]

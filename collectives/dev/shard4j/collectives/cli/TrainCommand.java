@@ -1,5 +1,7 @@
 package dev.shard4j.collectives.cli;
 
+import dev.shard4j.bindings.Cuda;
+import dev.shard4j.bindings.CudaReport;
 import dev.shard4j.collectives.shard.MixedPrecision;
 import dev.shard4j.collectives.shard.Strategy;
 import dev.shard4j.collectives.train.TrainRun;
@@ -50,6 +52,11 @@ public final class TrainCommand implements Callable<Integer> {
           + "(--no-overlap: on the rank's thread) (default: ${DEFAULT-VALUE})")
   boolean overlap;
 
+  @Option(names = "--device", defaultValue = "auto",
+      description = "cpu (ranks are threads), cuda (one rank per GPU, NCCL) or auto: cuda when there are "
+          + "as many GPUs as ranks (default: ${DEFAULT-VALUE})")
+  String device;
+
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
 
@@ -70,7 +77,33 @@ public final class TrainCommand implements Callable<Integer> {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
     }
     int shards = shardSize != null ? shardSize : Math.max(1, ranks / 2);
-    return new TrainRun(ranks, s, precision, steps, seed, hidden, batch, shards, check, overlap, System.out).call();
+    boolean gpu;
+    try {
+      gpu = onGpus();
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+    }
+    return new TrainRun(ranks, s, precision, steps, seed, hidden, batch, shards, check, overlap, gpu, System.out)
+        .call();
+  }
+
+  /** Whether the ranks run on GPUs, from --device and what this machine has. */
+  private boolean onGpus() {
+    CudaReport cuda = Cuda.probe();
+    boolean ready = cuda.deviceCount() >= ranks && cuda.nccl().loaded() && cuda.cublas().loaded();
+    return switch (device.toLowerCase(Locale.ROOT)) {
+      case "cpu" -> false;
+      case "auto" -> ready;
+      case "cuda" -> {
+        if (!ready) {
+          throw new IllegalArgumentException("--device cuda needs a GPU per rank, NCCL and cuBLAS: " + ranks
+              + " rank(s), " + cuda.deviceCount() + " GPU(s)" + (cuda.deviceCount() == 0 ? " (" + cuda.reason() + ")"
+              : ", NCCL " + cuda.nccl().detail() + ", cuBLAS " + cuda.cublas().detail()));
+        }
+        yield true;
+      }
+      default -> throw new IllegalArgumentException("--device must be cpu, cuda or auto, got '" + device + "'");
+    };
   }
 
   private static DType dtype(String name) {

@@ -13,7 +13,8 @@ import java.util.List;
  * loss, layer by layer so that a trainer can shard each layer apart and overlap one layer's
  * communication with the other's compute. The matrix products run through {@link Gemm}; the
  * elementwise steps (bias, relu, loss and their gradients) run on host arrays, which keeps the
- * demo small. Parameters are [W1, b1, W2, b2].
+ * demo small (on a GPU they cost a copy each way per layer). Tensors live on the input's device.
+ * Parameters are [W1, b1, W2, b2].
  */
 final class Mlp {
   private final int in;
@@ -31,11 +32,11 @@ final class Mlp {
   }
 
   /** Seeded initial values, scaled by 1/sqrt(fan-in); biases start at zero. */
-  List<Tensor> init(Allocator a, long seed) {
-    return List.of(Tensors.normal(a, DType.F32, Device.CPU, seed, 0, 1 / Math.sqrt(in), hidden, in),
-        Tensors.zeros(a, DType.F32, Device.CPU, hidden),
-        Tensors.normal(a, DType.F32, Device.CPU, seed + 1, 0, 1 / Math.sqrt(hidden), out, hidden),
-        Tensors.zeros(a, DType.F32, Device.CPU, out));
+  List<Tensor> init(Allocator a, Device device, long seed) {
+    return List.of(Tensors.normal(a, DType.F32, device, seed, 0, 1 / Math.sqrt(in), hidden, in),
+        Tensors.zeros(a, DType.F32, device, hidden),
+        Tensors.normal(a, DType.F32, device, seed + 1, 0, 1 / Math.sqrt(hidden), out, hidden),
+        Tensors.zeros(a, DType.F32, device, out));
   }
 
   /** What layer 1's forward pass keeps for the backward pass: its input, output and relu mask. */
@@ -52,9 +53,10 @@ final class Mlp {
     int batch = (int) input.shape().dim(0);
     DType dtype = layer1.get(0).dtype();
     float[] b1 = layer1.get(1).toFloatArray();
+    Device device = input.device();
     Tensor x = input.cast(dtype);
     float[] h;
-    try (Tensor hPre = Tensors.empty(a, dtype, Device.CPU, batch, hidden)) {
+    try (Tensor hPre = Tensors.empty(a, dtype, device, batch, hidden)) {
       Gemm.matmul(x, layer1.get(0), hPre, false, true, 1, 0, null);
       h = hPre.toFloatArray();
     }
@@ -64,14 +66,14 @@ final class Mlp {
       mask[i] = v > 0 ? 1 : 0;
       h[i] = v > 0 ? v : 0;
     }
-    return new Hidden(x, Tensors.fromArray(a, h, dtype, Device.CPU, batch, hidden), mask);
+    return new Hidden(x, Tensors.fromArray(a, h, dtype, device, batch, hidden), mask);
   }
 
   /** Layer 2 forward, y = h W2^T + b2, with layer2 = [W2, b2]. */
   float[] layer2(Allocator a, List<Tensor> layer2, Hidden hidden1) {
     int batch = (int) hidden1.h().shape().dim(0);
     float[] b2 = layer2.get(1).toFloatArray();
-    try (Tensor yPre = Tensors.empty(a, layer2.get(0).dtype(), Device.CPU, batch, out)) {
+    try (Tensor yPre = Tensors.empty(a, layer2.get(0).dtype(), hidden1.h().device(), batch, out)) {
       Gemm.matmul(hidden1.h(), layer2.get(0), yPre, false, true, 1, 0, null);
       float[] y = yPre.toFloatArray();
       for (int i = 0; i < y.length; i++) {
@@ -114,32 +116,34 @@ final class Mlp {
   Layer2Grads layer2Backward(Allocator a, List<Tensor> layer2, Hidden hidden1, float[] dy) {
     int batch = (int) hidden1.h().shape().dim(0);
     DType dtype = layer2.get(0).dtype();
+    Device device = hidden1.h().device();
     float[] db2 = new float[out];
     for (int i = 0; i < dy.length; i++) {
       db2[i % out] += dy[i];
     }
-    try (Tensor dys = Tensors.fromArray(a, dy, dtype, Device.CPU, batch, out)) {
-      Tensor dW2 = Tensors.empty(a, dtype, Device.CPU, out, hidden);
-      Tensor dh = Tensors.empty(a, dtype, Device.CPU, batch, hidden);
+    try (Tensor dys = Tensors.fromArray(a, dy, dtype, device, batch, out)) {
+      Tensor dW2 = Tensors.empty(a, dtype, device, out, hidden);
+      Tensor dh = Tensors.empty(a, dtype, device, batch, hidden);
       Gemm.matmul(dys, hidden1.h(), dW2, true, false, 1, 0, null);
       Gemm.matmul(dys, layer2.get(0), dh, false, false, 1, 0, null);
-      return new Layer2Grads(List.of(dW2, Tensors.fromArray(a, db2, dtype, Device.CPU, out)), dh);
+      return new Layer2Grads(List.of(dW2, Tensors.fromArray(a, db2, dtype, device, out)), dh);
     }
   }
 
   /** Layer 1's gradients [dW1, db1] from the gradient of its output: no parameter needed. */
   List<Tensor> layer1Backward(Allocator a, Hidden hidden1, Tensor dh) {
     DType dtype = dh.dtype();
+    Device device = dh.device();
     float[] dhv = dh.toFloatArray();
     float[] db1 = new float[hidden];
     for (int i = 0; i < dhv.length; i++) {
       dhv[i] *= hidden1.mask()[i];
       db1[i % hidden] += dhv[i];
     }
-    Tensor dW1 = Tensors.empty(a, dtype, Device.CPU, hidden, in);
-    try (Tensor dhs = Tensors.fromArray(a, dhv, dtype, Device.CPU, dh.shape().dim(0), hidden)) {
+    Tensor dW1 = Tensors.empty(a, dtype, device, hidden, in);
+    try (Tensor dhs = Tensors.fromArray(a, dhv, dtype, device, dh.shape().dim(0), hidden)) {
       Gemm.matmul(dhs, hidden1.x(), dW1, true, false, 1, 0, null);
     }
-    return List.of(dW1, Tensors.fromArray(a, db1, dtype, Device.CPU, hidden));
+    return List.of(dW1, Tensors.fromArray(a, db1, dtype, device, hidden));
   }
 }

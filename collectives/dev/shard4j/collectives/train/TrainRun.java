@@ -7,6 +7,7 @@ import dev.shard4j.collectives.shard.ParamSpec;
 import dev.shard4j.collectives.shard.ShardGroup;
 import dev.shard4j.collectives.shard.Strategy;
 import dev.shard4j.tensor.Allocator;
+import dev.shard4j.tensor.Device;
 import dev.shard4j.tensor.Shape;
 import dev.shard4j.tensor.Tensor;
 import java.io.PrintStream;
@@ -37,6 +38,7 @@ public final class TrainRun implements Callable<Integer> {
   private final int shardSize;
   private final boolean check;
   private final boolean overlap;
+  private final boolean gpu;
   private final PrintStream out;
 
   /**
@@ -52,10 +54,11 @@ public final class TrainRun implements Callable<Integer> {
    * @param shardSize ranks per sharding group (hybrid_shard)
    * @param check whether to compare with one rank
    * @param overlap whether communication runs on a comm stream beside compute
+   * @param gpu one rank per GPU (cuda:0 to cuda:ranks-1) over NCCL, instead of CPU threads
    * @param out where to print
    */
   public TrainRun(int ranks, Strategy strategy, MixedPrecision precision, int steps, long seed, int hidden, int batch,
-      int shardSize, boolean check, boolean overlap, PrintStream out) {
+      int shardSize, boolean check, boolean overlap, boolean gpu, PrintStream out) {
     this.ranks = ranks;
     this.strategy = strategy;
     this.precision = precision;
@@ -66,6 +69,7 @@ public final class TrainRun implements Callable<Integer> {
     this.shardSize = shardSize;
     this.check = check;
     this.overlap = overlap;
+    this.gpu = gpu;
     this.out = out;
   }
 
@@ -77,12 +81,12 @@ public final class TrainRun implements Callable<Integer> {
    */
   @Override
   public Integer call() throws Exception {
-    out.printf(Locale.ROOT, "# shard4j train: MLP %d-%d-%d, %d ranks (CPU, in-process), %s, params %s, reduce %s, "
-            + "%d steps, %d samples per rank and step, seed %d, overlap %s%n", IN, hidden, OUT, ranks, strategy,
-        precision.paramDtype(), precision.reduceDtype(), steps, batch, seed, overlap ? "on" : "off");
+    out.printf(Locale.ROOT, "# shard4j train: MLP %d-%d-%d, %d ranks (%s), %s, params %s, reduce %s, "
+            + "%d steps, %d samples per rank and step, seed %d, overlap %s%n", IN, hidden, OUT, ranks,
+        gpu ? "one per GPU, NCCL" : "CPU threads, in-process", strategy, precision.paramDtype(), precision.reduceDtype(), steps, batch, seed, overlap ? "on" : "off");
     int logEvery = Math.max(1, steps / 10);
     Trainer.Outcome main = new Trainer(new Trainer.Config(ranks, strategy, precision, steps, seed, IN, hidden, OUT,
-        batch, shardSize, logEvery, 1, overlap), out).run();
+        batch, shardSize, logEvery, 1, overlap, gpu), out).run();
     out.printf(Locale.ROOT, "# done: final loss %.6f (first %.6f), %.0f samples/s%n", main.losses()[steps - 1],
         main.losses()[0], main.samplesPerSecond());
     long commNanos = 0;
@@ -101,7 +105,7 @@ public final class TrainRun implements Callable<Integer> {
       return 0;
     }
     Trainer.Outcome one = new Trainer(new Trainer.Config(1, Strategy.NO_SHARD, precision, steps, seed, IN, hidden, OUT,
-        batch, 1, logEvery, ranks, overlap), null).run();
+        batch, 1, logEvery, ranks, overlap, gpu), null).run();
     double worst = 0;
     for (int s = 0; s < steps; s++) {
       worst = Math.max(worst, Math.abs(main.losses()[s] - one.losses()[s]) / Math.max(1e-12, one.losses()[s]));
@@ -126,7 +130,7 @@ public final class TrainRun implements Callable<Integer> {
       List<Future<Long>> fs = new ArrayList<>();
       for (Communicator c : comms) {
         fs.add(pool.submit(() -> {
-          List<Tensor> init = model.init(a, seed);
+          List<Tensor> init = model.init(a, Device.CPU, seed);
           try (ShardGroup g = ShardGroup.create(c, specs, precision, s, shardSize, a, init)) {
             g.gather();
             return g.memoryBytes();

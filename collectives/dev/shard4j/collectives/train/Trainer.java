@@ -3,6 +3,7 @@ package dev.shard4j.collectives.train;
 import dev.shard4j.collectives.Communicator;
 import dev.shard4j.collectives.RedOp;
 import dev.shard4j.collectives.local.LocalGroup;
+import dev.shard4j.collectives.nccl.NcclCommunicator;
 import dev.shard4j.collectives.shard.CommStream;
 import dev.shard4j.collectives.shard.MixedPrecision;
 import dev.shard4j.collectives.shard.ParamSpec;
@@ -24,7 +25,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 /**
- * Trains the demo MLP with sharded data parallel on in-process ranks: each rank draws its own
+ * Trains the demo MLP with sharded data parallel on in-process ranks (threads on the CPU, or one
+ * thread and one NCCL rank per GPU): each rank draws its own
  * micro-batch of synthetic data (a fixed random "teacher" network makes the targets), computes
  * its gradients with the gathered parameters, and the shard groups (one per layer, FSDP units)
  * reduce and step them. With overlap on, each rank's communication runs on a comm stream of its
@@ -34,7 +36,12 @@ import java.util.concurrent.Future;
 final class Trainer {
   /** What to train. */
   record Config(int ranks, Strategy strategy, MixedPrecision precision, int steps, long seed, int in, int hidden,
-      int out, int microBatch, int shardSize, int logEvery, int microBatchesPerRank, boolean overlap) {}
+      int out, int microBatch, int shardSize, int logEvery, int microBatchesPerRank, boolean overlap, boolean gpu) {
+    /** Rank r's device: cuda:r on GPUs (one rank per GPU, NCCL), else the CPU. */
+    Device device(int rank) {
+      return gpu ? Device.cuda(rank) : Device.CPU;
+    }
+  }
 
   /**
    * The outcome: the mean loss of every step, each rank's peak model-state memory, and each rank's
@@ -68,7 +75,7 @@ final class Trainer {
     long[] peaks = new long[c.ranks()];
     long[] comm = new long[c.ranks()];
     long[] waited = new long[c.ranks()];
-    List<Communicator> comms = LocalGroup.create(c.ranks());
+    List<Communicator> comms = communicators();
     ExecutorService pool = Executors.newFixedThreadPool(c.ranks());
     long start = System.nanoTime();
     try (Allocator root = Allocator.root("train")) {
@@ -78,7 +85,7 @@ final class Trainer {
           int r = communicator.rank();
           try (Allocator mine = root.newChild("rank" + r, Long.MAX_VALUE);
               CommStream stream = c.overlap() ? CommStream.create("rank" + r) : CommStream.inline("rank" + r)) {
-            trainRank(communicator, stream, mine, model, teacher, losses, peaks);
+            trainRank(communicator, stream, mine, c.device(r), model, teacher, losses, peaks);
             comm[r] = stream.busyNanos();
             waited[r] = stream.waitedNanos();
           } finally {
@@ -98,10 +105,22 @@ final class Trainer {
         (double) c.steps() * c.ranks() * c.microBatchesPerRank() * c.microBatch() / seconds, comm, waited);
   }
 
-  private void trainRank(Communicator comm, CommStream stream, Allocator a, Mlp model, Mlp teacher, double[] losses,
-      long[] peaks) {
-    List<Tensor> init = model.init(a, c.seed());
-    List<Tensor> teacherParams = teacher.init(a, c.seed() + 99);
+  /** In-process CPU ranks, or one NCCL rank per GPU of this process. */
+  private List<Communicator> communicators() {
+    if (!c.gpu()) {
+      return LocalGroup.create(c.ranks());
+    }
+    List<Device> devices = new ArrayList<>();
+    for (int r = 0; r < c.ranks(); r++) {
+      devices.add(c.device(r));
+    }
+    return new ArrayList<>(NcclCommunicator.createAll(devices));
+  }
+
+  private void trainRank(Communicator comm, CommStream stream, Allocator a, Device device, Mlp model, Mlp teacher,
+      double[] losses, long[] peaks) {
+    List<Tensor> init = model.init(a, device, c.seed());
+    List<Tensor> teacherParams = teacher.init(a, device, c.seed() + 99);
     AdamW adamw = new AdamW(3e-3, 0.9, 0.95, 1e-8, 0.01);
     long[][] shapes = model.shapes();
     List<ShardGroup> groups = new ArrayList<>();
@@ -116,7 +135,7 @@ final class Trainer {
       } finally {
         init.forEach(Tensor::close);
       }
-      try (Tensor lossSum = Tensors.zeros(a, DType.F64, Device.CPU, 1)) {
+      try (Tensor lossSum = Tensors.zeros(a, DType.F64, device, 1)) {
         trainSteps(comm, groups, a, model, teacher, teacherParams, adamw, lossSum, states, losses);
       } finally {
         groups.forEach(ShardGroup::close);
@@ -141,7 +160,7 @@ final class Trainer {
       double factor = layer1.averagingFactor() / parts;
       for (int v = 0; v < parts; v++) {
         long dataRank = (long) comm.rank() * parts + v;
-        try (Tensor x = Tensors.normal(a, DType.F32, Device.CPU, c.seed() * 7919 + step * 1000L + dataRank, 0, 1,
+        try (Tensor x = Tensors.normal(a, DType.F32, lossSum.device(), c.seed() * 7919 + step * 1000L + dataRank, 0, 1,
             c.microBatch(), c.in())) {
           float[] target = teacher.predict(a, teacherParams, x);
           List<Tensor> p1 = layer1.gather();

@@ -64,6 +64,9 @@ class TrainCommandTest {
     assertEquals('2', train("train", "--strategy", "zero_seven").charAt(0));
     assertEquals('2', train("train", "--param-dtype", "f8").charAt(0));
     assertEquals('2', train("train", "--ranks", "0").charAt(0));
+    assertEquals('2', train("train", "--device", "tpu").charAt(0));
+    String noGpu = train("train", "--device", "cuda", "--ranks", "64");
+    assertTrue(noGpu.startsWith("2\n"), "no machine here has 64 GPUs: " + noGpu);
   }
 
   private static double loss(String out, String prefix) {
