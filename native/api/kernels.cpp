@@ -57,6 +57,7 @@ int s4j_plan_create(int device, int n, const uint64_t* src, const uint64_t* dst,
     int32_t index = (int32_t)plan->segments.size();
     plan->segments.push_back({src[i], dst[i], count[i], src_dtype[i], dst_dtype[i]});
     plan->elements += count[i];
+    plan->bytes_written += count[i] * (int64_t)s4j::dtype_size(dst_dtype[i]);
     for (int64_t begin = 0; begin < count[i]; begin += s4j::kTileElements) {
       int64_t c = count[i] - begin < s4j::kTileElements ? count[i] - begin : s4j::kTileElements;
       plan->tiles.push_back({index, begin, c});

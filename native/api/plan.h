@@ -33,7 +33,8 @@ struct s4j_plan_s {
   int device;
   std::vector<s4j::Segment> segments;
   std::vector<s4j::Tile> tiles;
-  int64_t elements = 0;  // over all segments
+  int64_t elements = 0;       // over all segments
+  int64_t bytes_written = 0;  // over all segments
   // Device copies of segments and tiles (CUDA plans only).
   void* device_segments = nullptr;
   void* device_tiles = nullptr;

@@ -1,6 +1,9 @@
 #include "kernels_cpu.h"
 
 #include <atomic>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 #include <string>
 #include <vector>
 
@@ -12,6 +15,11 @@ namespace s4j::cpu {
 
 namespace {
 constexpr int64_t kGrain = 1 << 16;  // elements below which one thread does the whole job
+// Plans writing more than this bypass the cache for their plain copies: streaming stores skip
+// the read that an ordinary store makes of each line it writes, and such outputs do not stay in
+// the cache anyway.
+constexpr int64_t kStreamingPlanBytes = 8 << 20;
+
 }  // namespace
 
 namespace {
@@ -72,6 +80,7 @@ void plan_run(const s4j_plan_s& plan, double scale) {
   const Loops& l = loops();
   // A plan smaller than one grain runs on the caller's thread: waking another costs more.
   const int64_t tile_grain = plan.elements <= kGrain ? (int64_t)plan.tiles.size() : 1;
+  const bool streaming = plan.bytes_written >= kStreamingPlanBytes;
   parallel_for((int64_t)plan.tiles.size(), tile_grain, [&](int64_t first, int64_t last) {
     for (int64_t t = first; t < last; t++) {
       const Tile& tile = plan.tiles[t];
@@ -79,8 +88,11 @@ void plan_run(const s4j_plan_s& plan, double scale) {
       void* dst = reinterpret_cast<char*>(seg.dst) + tile.begin * (int64_t)dtype_size(seg.dst_dtype);
       const void* src = seg.src == 0 ? nullptr
           : reinterpret_cast<const char*>(seg.src) + tile.begin * (int64_t)dtype_size(seg.src_dtype);
-      l.convert(seg.dst_dtype, seg.src_dtype, dst, src, tile.count, scale);
+      l.convert(seg.dst_dtype, seg.src_dtype, dst, src, tile.count, scale, streaming);
     }
+#if defined(__x86_64__)
+    if (streaming) _mm_sfence();  // visible before the job counts as done
+#endif
   });
 }
 

@@ -20,16 +20,52 @@
 namespace s4j::cpu {
 namespace {
 
+// memcpy, or with streaming stores when asked: aligned 16-byte stores from the destination's
+// first boundary on, unaligned loads (a segment's source is rarely aligned like its destination).
+void store_block(void* dst, const void* src, size_t bytes, bool streaming) {
+#if defined(__x86_64__)
+  if (streaming) {
+    char* d = static_cast<char*>(dst);
+    const char* s = static_cast<const char*>(src);
+    size_t head = (16 - reinterpret_cast<uintptr_t>(d) % 16) % 16;
+    if (head > bytes) head = bytes;
+    memcpy(d, s, head);
+    const size_t vectors = (bytes - head) / 16;
+    __m128i* dv = reinterpret_cast<__m128i*>(d + head);
+    const __m128i* sv = reinterpret_cast<const __m128i*>(s + head);
+    for (size_t i = 0; i < vectors; i++) _mm_stream_si128(dv + i, _mm_loadu_si128(sv + i));
+    const size_t done = head + vectors * 16;
+    memcpy(d + done, s + done, bytes - done);
+    return;
+  }
+#endif
+  (void)streaming;
+  memcpy(dst, src, bytes);
+}
+
+// Elements converted at a time into a buffer on the stack before a streaming store.
+constexpr int64_t kStreamBlock = 2048;
+
 template <class D, class S, bool Scaled>
-void convert_loop(D* __restrict dst, const S* __restrict src, int64_t n, compute_t<D, S> scale) {
+void convert_loop(D* __restrict dst, const S* __restrict src, int64_t n, compute_t<D, S> scale, bool streaming) {
   if constexpr (std::is_same<D, S>::value && !Scaled) {
-    memcpy(dst, src, (size_t)n * sizeof(D));
+    store_block(dst, src, (size_t)n * sizeof(D), streaming);
   } else {
-    for (int64_t i = 0; i < n; i++) dst[i] = scaled_convert<D, S, Scaled>(src[i], scale);
+    if (!streaming) {
+      for (int64_t i = 0; i < n; i++) dst[i] = scaled_convert<D, S, Scaled>(src[i], scale);
+      return;
+    }
+    alignas(64) D block[kStreamBlock];
+    for (int64_t b = 0; b < n; b += kStreamBlock) {
+      const int64_t m = n - b < kStreamBlock ? n - b : kStreamBlock;
+      for (int64_t i = 0; i < m; i++) block[i] = scaled_convert<D, S, Scaled>(src[b + i], scale);
+      store_block(dst + b, block, (size_t)m * sizeof(D), true);
+    }
   }
 }
 
-void convert_any(int dst_dtype, int src_dtype, void* dst, const void* src, int64_t n, double scale) {
+void convert_any(int dst_dtype, int src_dtype, void* dst, const void* src, int64_t n, double scale,
+                 bool streaming) {
   dispatch_dtype(dst_dtype, [&](auto d) {
     using D = typename decltype(d)::type;
     if (src == nullptr) {
@@ -39,8 +75,11 @@ void convert_any(int dst_dtype, int src_dtype, void* dst, const void* src, int64
     dispatch_dtype(src_dtype, [&](auto s) {
       using S = typename decltype(s)::type;
       using C = compute_t<D, S>;
-      if (scale == 1.0) convert_loop<D, S, false>(static_cast<D*>(dst), static_cast<const S*>(src), n, C(1));
-      else convert_loop<D, S, true>(static_cast<D*>(dst), static_cast<const S*>(src), n, (C)scale);
+      if (scale == 1.0) {
+        convert_loop<D, S, false>(static_cast<D*>(dst), static_cast<const S*>(src), n, C(1), streaming);
+      } else {
+        convert_loop<D, S, true>(static_cast<D*>(dst), static_cast<const S*>(src), n, (C)scale, streaming);
+      }
     });
   });
 }
@@ -48,22 +87,6 @@ void convert_any(int dst_dtype, int src_dtype, void* dst, const void* src, int64
 // Outputs larger than this (bytes written by one call) bypass the cache: streaming stores skip the
 // read that an ordinary store makes of every line it writes, and such outputs do not fit anyway.
 constexpr int64_t kStreamingBytes = 1 << 20;
-
-// memcpy, or with streaming stores when asked and both sides are 16-byte aligned.
-void store_block(void* dst, const void* src, size_t bytes, bool streaming) {
-#if defined(__x86_64__)
-  if (streaming && reinterpret_cast<uintptr_t>(dst) % 16 == 0 && reinterpret_cast<uintptr_t>(src) % 16 == 0) {
-    __m128i* d = static_cast<__m128i*>(dst);
-    const __m128i* s = static_cast<const __m128i*>(src);
-    const size_t vectors = bytes / 16;
-    for (size_t i = 0; i < vectors; i++) _mm_stream_si128(d + i, _mm_load_si128(s + i));
-    if (bytes % 16) memcpy(static_cast<char*>(dst) + vectors * 16, static_cast<const char*>(src) + vectors * 16, bytes % 16);
-    return;
-  }
-#endif
-  (void)streaming;
-  memcpy(dst, src, bytes);
-}
 
 // Makes streaming stores visible before whatever the caller does next (a barrier, say).
 void streaming_done(bool streaming) {

@@ -8,8 +8,10 @@
 namespace s4j::cpu {
 
 struct Loops {
-  // dst = convert(src * scale) over n elements; src null writes zeros.
-  void (*convert)(int dst_dtype, int src_dtype, void* dst, const void* src, int64_t n, double scale);
+  // dst = convert(src * scale) over n elements; src null writes zeros. Streaming stores bypass
+  // the cache (the caller fences before anyone reads dst).
+  void (*convert)(int dst_dtype, int src_dtype, void* dst, const void* src, int64_t n, double scale,
+                  bool streaming);
   // dsts[j][k] = postmul * op_i(premul * srcs[i][k]) for every output j and k in [begin, end).
   void (*reduce)(int n, const void* const* srcs, int src_dtype, int n_dst, void* const* dsts, int dst_dtype,
                  int64_t begin, int64_t end, int op, double premul, double postmul);

@@ -52,7 +52,17 @@ class CopyKernelsTest {
   @RepeatedTest(30)
   void packCopiesCastsAndScalesIntoTheFlatBuffer(RepetitionInfo info) {
     Random r = new Random(info.getCurrentRepetition());
-    int n = 1 + r.nextInt(7);
+    pack(r, 1 + r.nextInt(7), 0, 70_000);
+  }
+
+  /** Plans that write more than 8 MiB store with streaming stores, from unaligned sources too. */
+  @RepeatedTest(4)
+  void largePacksBypassTheCacheWithTheSameResults(RepetitionInfo info) {
+    Random r = new Random(1000 + info.getCurrentRepetition());
+    pack(r, 6 + r.nextInt(3), 700_000, 1_500_000);
+  }
+
+  private void pack(Random r, int n, int minSize, int maxSize) {
     DType flatType = Reference.floatType(r);
     double scale = r.nextBoolean() ? 1.0 : r.nextGaussian();
     List<Tensor> sources = new ArrayList<>();
@@ -61,7 +71,9 @@ class CopyKernelsTest {
     long at = r.nextInt(5);
     for (int i = 0; i < n; i++) {
       DType type = packSource(r);
-      int size = r.nextInt(3) == 0 ? r.nextInt(3) : 1 + r.nextInt(70_000); // empty, tiny and multi-tile
+      // empty, tiny and multi-tile; or all large
+      int size = minSize > 0 ? minSize + r.nextInt(maxSize - minSize) : r.nextInt(3) == 0 ? r.nextInt(3)
+          : 1 + r.nextInt(maxSize);
       double[] v = Reference.values(r, type, size, 3);
       values.add(v);
       sources.add(tensor(v, type, size));
