@@ -33,8 +33,10 @@ import java.util.function.IntSupplier;
  * called, and a mismatch fails every rank naming the first differing one.
  *
  * <p>Buffers are contiguous tensors on the communicator's device; the work keeps them alive until
- * it is seen done. Work queued on other streams must be ordered before a call with an event
- * ({@link #stream()}). One thread at a time per communicator.
+ * it is seen done. Each call first makes the communicator's stream wait for the work queued so far
+ * on the device's default stream (where tensor operations without a stream run), as PyTorch's
+ * ProcessGroupNCCL waits for the current stream; work on other streams must be ordered before a
+ * call with an event ({@link #stream()}). One thread at a time per communicator.
  */
 public final class NcclCommunicator implements Communicator {
   /** Accounts for the one-element buffers of barriers. */
@@ -429,6 +431,14 @@ public final class NcclCommunicator implements Communicator {
     }
   }
 
+  /** Orders this communicator's stream after the work queued so far on the default stream. */
+  private void waitForDefaultStream() {
+    try (Event queued = Event.create(device, false)) {
+      queued.record(Stream.defaultStream(device));
+      stream.waitFor(queued); // the wait holds on to the event's state: closing it now is safe
+    }
+  }
+
   private Work enqueue(String op, List<Tensor> tensors, IntSupplier call) {
     requireUsable();
     long seq = ++sequence;
@@ -441,6 +451,7 @@ public final class NcclCommunicator implements Communicator {
       held.add(t.contiguous()); // the work keeps the memory alive until it is seen done
     }
     try {
+      waitForDefaultStream();
       int status = call.getAsInt();
       if (status == Nccl.IN_PROGRESS) {
         awaitReady(comm, timeout, op);

@@ -120,6 +120,41 @@ class NcclCommunicatorTest {
     }
   }
 
+  /** What the default stream wrote just before a call is what the call reads, without a sync. */
+  @Test
+  void callsWaitForTheDefaultStream() {
+    int w = comms.size();
+    long n = 64L << 20; // a fill of 256 MiB takes long enough to lose a race with NCCL's stream
+    List<Tensor> buffers = new ArrayList<>();
+    for (NcclCommunicator c : comms) {
+      buffers.add(Tensors.zeros(allocator, DType.F32, c.device(), n));
+    }
+    try {
+      for (int round = 1; round <= 3; round++) {
+        for (int r = 0; r < w; r++) {
+          buffers.get(r).fill(round + r); // queued on the default stream, not waited for
+        }
+        everyRank(c -> c.allReduceAsync(buffers.get(c.rank()), buffers.get(c.rank()), RedOp.SUM));
+        double expected = 0;
+        for (int r = 0; r < w; r++) {
+          expected += round + r;
+        }
+        for (Tensor t : buffers) {
+          try (Tensor tail = t.narrow(0, n - 1000, 1000); Tensor head = t.narrow(0, 0, 1000)) {
+            for (double v : tail.toDoubleArray()) {
+              assertEquals(expected, v, "round " + round + ", end of the buffer");
+            }
+            for (double v : head.toDoubleArray()) {
+              assertEquals(expected, v, "round " + round + ", start of the buffer");
+            }
+          }
+        }
+      }
+    } finally {
+      buffers.forEach(Tensor::close);
+    }
+  }
+
   @Test
   void gatherScatterAllToAllAndSplit() {
     int w = comms.size();
