@@ -36,11 +36,13 @@ import java.util.Set;
  *   <li>{@link #reshard()}: free the unsharded parameters.
  * </ul>
  *
- * <p>Overlap: every collective of the group runs on its {@link CommStream}, in the order the rank
- * asks for them; the groups of one rank share one stream, so every rank runs the same collectives
- * in the same order. {@link #prefetch()} starts the gather there (its copy-out too) and
- * {@link #reduceGradientsAsync} queues the reduce-scatter and the accumulation there after doing
- * the copy-in at once, so the gradients may be freed on return; the trainer computes meanwhile.
+ * <p>Overlap: {@link #prefetch()} issues the all-gather at once (asynchronously, in the rank's
+ * order of calls: on a GPU, ordered after the kernels queued so far) and queues its completion and
+ * the copy-out on the group's {@link CommStream}; {@link #reduceGradientsAsync} does the copy-in
+ * at once, so the gradients may be freed on return, issues the reduce-scatter, and queues its
+ * completion, the replicas' all-reduce and the accumulation on the stream. The trainer computes
+ * meanwhile; the groups of one rank share one stream, so the follow-up collectives of every rank
+ * run in the same order.
  * The group keeps its buffers alive until that work is over: {@link #gather()} waits for a
  * prefetch, {@link #step}, {@link #reshard()} and close wait for whatever of the group's work is
  * pending, and a new reduce waits for the previous one before it reuses its buffer. Without a
@@ -305,7 +307,13 @@ public final class ShardGroup implements AutoCloseable {
     requireOpen();
     if (pendingGather == null) {
       allocateParams(); // here, on the rank's thread, where the accounting expects it
-      pendingGather = stream.submit("gather of " + names(specs), this::allGatherAndUnpack);
+      // Issued now, in the rank's order of calls: on a GPU it is ordered right after the step's
+      // kernels, and runs while the kernels queued after this call compute.
+      Work allGather = comm.allGatherAsync(myCopy, gathered); // in place: the copy is this rank's slice
+      pendingGather = stream.submit("gather of " + names(specs), () -> {
+        allGather.await();
+        unpack.run();
+      });
     }
     return pendingGather;
   }
@@ -325,11 +333,6 @@ public final class ShardGroup implements AutoCloseable {
       throw e;
     }
     params = List.copyOf(made);
-  }
-
-  private void allGatherAndUnpack() {
-    comm.allGather(myCopy, gathered); // in place: this rank's copy is its slice of the buffer
-    unpack.run();
   }
 
   /**
@@ -370,7 +373,14 @@ public final class ShardGroup implements AutoCloseable {
    */
   public Work reduceGradientsAsync(List<Tensor> grads, double factor) {
     copyIn(grads, factor);
-    pendingReduce = stream.submit("reduce of " + names(specs), this::reduceAndAccumulate);
+    Work reduceScatter = comm.reduceScatterAsync(reduceBuffer, reducedShard, RedOp.SUM); // after the copy-in
+    pendingReduce = stream.submit("reduce of " + names(specs), () -> {
+      reduceScatter.await();
+      if (replicas != null) {
+        replicas.allReduce(reducedShard, reducedShard, RedOp.SUM); // the replicas' shards of the same rows
+      }
+      accumulate();
+    });
     return pendingReduce;
   }
 
@@ -409,11 +419,7 @@ public final class ShardGroup implements AutoCloseable {
     hasGradient = true;
   }
 
-  private void reduceAndAccumulate() {
-    comm.reduceScatter(reduceBuffer, reducedShard, RedOp.SUM);
-    if (replicas != null) {
-      replicas.allReduce(reducedShard, reducedShard, RedOp.SUM); // the replicas' shards of the same rows
-    }
+  private void accumulate() {
     if (accumulating) {
       AccumulateKernel.accumulate(gradShard, reducedShard, 1.0, null);
     } else {
