@@ -252,6 +252,51 @@ class OverlapTest {
     }
   }
 
+  /** Ranks that disagree while collectives are in flight: every rank fails fast, nothing leaks. */
+  @Test
+  void aMismatchInFlightFailsEveryRankAndCloseStillFreesEverything() throws Exception {
+    int world = 2;
+    List<Communicator> comms = LocalGroup.create(world, Duration.ofSeconds(60));
+    ExecutorService pool = Executors.newFixedThreadPool(world);
+    List<ParamSpec> specs = LAYERS.get(0);
+    try (Allocator a = allocator.newChild("mismatch", Long.MAX_VALUE)) {
+      List<Future<Throwable>> ranks = new ArrayList<>();
+      for (Communicator comm : comms) {
+        ranks.add(pool.submit(() -> {
+          List<Tensor> init = new ArrayList<>();
+          for (ParamSpec spec : specs) {
+            init.add(Tensors.normal(a, DType.F32, Device.CPU, init.size(), 0, 1, spec.shape().toArray()));
+          }
+          try (CommStream stream = CommStream.create("rank" + comm.rank());
+              ShardGroup group = ShardGroup.create(comm, specs, MixedPrecision.FULL, Strategy.FULL_SHARD, 1, a,
+                  init, stream)) {
+            if (comm.rank() == 0) {
+              group.prefetch();
+              group.gather(); // rank 1 reduces instead: a mismatch
+            } else {
+              group.reduceGradientsAsync(init, 0.5).await();
+            }
+            return null;
+          } catch (Throwable t) {
+            return t;
+          } finally {
+            init.forEach(Tensor::close);
+            comm.close();
+          }
+        }));
+      }
+      for (Future<Throwable> f : ranks) {
+        Throwable t = f.get(60, TimeUnit.SECONDS);
+        assertTrue(t instanceof RuntimeException, "every rank fails: " + t);
+        String all = String.valueOf(t.getMessage()) + (t.getCause() == null ? "" : " " + t.getCause().getMessage());
+        assertTrue(all.contains("mismatch") || all.contains("abort"), all);
+      }
+      assertEquals(0, a.allocatedBytes(), "the groups freed every buffer although their work failed");
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
   private static void busyWait(long nanos) {
     long end = System.nanoTime() + nanos;
     while (System.nanoTime() < end) {
