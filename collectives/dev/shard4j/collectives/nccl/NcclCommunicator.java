@@ -45,6 +45,8 @@ public final class NcclCommunicator implements Communicator {
   private final long comm;
   private final Device device;
   private final Stream stream;
+  /** Recorded on the default stream before each call, for the communicator's stream to wait on. */
+  private final Event handOff;
   private final int rank;
   private final int size;
   private final Duration timeout;
@@ -61,6 +63,7 @@ public final class NcclCommunicator implements Communicator {
     this.device = device;
     this.timeout = timeout;
     this.stream = Stream.create(device);
+    this.handOff = Event.create(device, false);
     int[] rs = Nccl.rankAndSize(comm);
     this.rank = rs[0];
     this.size = rs[1];
@@ -344,6 +347,7 @@ public final class NcclCommunicator implements Communicator {
         Nccl.destroy(comm);
       }
     } finally {
+      handOff.close();
       stream.close();
     }
   }
@@ -431,12 +435,14 @@ public final class NcclCommunicator implements Communicator {
     }
   }
 
-  /** Orders this communicator's stream after the work queued so far on the default stream. */
+  /**
+   * Orders this communicator's stream after the work queued so far on the default stream. One
+   * event serves every call: a stream wait takes the event's state when it is queued, so
+   * recording the event again for the next call changes nothing for this one.
+   */
   private void waitForDefaultStream() {
-    try (Event queued = Event.create(device, false)) {
-      queued.record(Stream.defaultStream(device));
-      stream.waitFor(queued); // the wait holds on to the event's state: closing it now is safe
-    }
+    handOff.record(Stream.defaultStream(device));
+    stream.waitFor(handOff);
   }
 
   private Work enqueue(String op, List<Tensor> tensors, IntSupplier call) {
