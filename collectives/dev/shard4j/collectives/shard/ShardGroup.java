@@ -1,6 +1,7 @@
 package dev.shard4j.collectives.shard;
 
 import dev.shard4j.collectives.Communicator;
+import dev.shard4j.collectives.CompletableWork;
 import dev.shard4j.collectives.RedOp;
 import dev.shard4j.collectives.Work;
 import dev.shard4j.kernels.AccumulateKernel;
@@ -19,6 +20,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * The parameters of one FSDP unit, fully sharded over a communicator (ZeRO-3): each rank keeps the
@@ -52,6 +54,7 @@ import java.util.Set;
  * creator closes it.
  */
 public final class ShardGroup implements AutoCloseable {
+  private static final Work DONE = CompletableWork.done("a collective run to the end at once");
   /** The ranks the parameters are sharded over (a size-1 group for NO_SHARD). */
   private final Communicator comm;
   /** The ranks holding replicas of the same shards, whose gradients are all-reduced; or null. */
@@ -309,7 +312,8 @@ public final class ShardGroup implements AutoCloseable {
       allocateParams(); // here, on the rank's thread, where the accounting expects it
       // Issued now, in the rank's order of calls: on a GPU it is ordered right after the step's
       // kernels, and runs while the kernels queued after this call compute.
-      Work allGather = comm.allGatherAsync(myCopy, gathered); // in place: the copy is this rank's slice
+      // In place: the copy is this rank's slice.
+      Work allGather = start(() -> comm.allGatherAsync(myCopy, gathered), () -> comm.allGather(myCopy, gathered));
       pendingGather = stream.submit("gather of " + names(specs), () -> {
         allGather.await();
         unpack.run();
@@ -373,7 +377,8 @@ public final class ShardGroup implements AutoCloseable {
    */
   public Work reduceGradientsAsync(List<Tensor> grads, double factor) {
     copyIn(grads, factor);
-    Work reduceScatter = comm.reduceScatterAsync(reduceBuffer, reducedShard, RedOp.SUM); // after the copy-in
+    Work reduceScatter = start(() -> comm.reduceScatterAsync(reduceBuffer, reducedShard, RedOp.SUM),
+        () -> comm.reduceScatter(reduceBuffer, reducedShard, RedOp.SUM));
     pendingReduce = stream.submit("reduce of " + names(specs), () -> {
       reduceScatter.await();
       if (replicas != null) {
@@ -426,6 +431,18 @@ public final class ShardGroup implements AutoCloseable {
       gradShard.copyFrom(reducedShard);
       accumulating = true;
     }
+  }
+
+  /**
+   * Starts a collective: asynchronously when the comm stream overlaps, else to the end at once on
+   * the caller's thread, the backends' shortest path.
+   */
+  private Work start(Supplier<Work> async, Runnable blocking) {
+    if (stream.overlaps()) {
+      return async.get();
+    }
+    blocking.run();
+    return DONE;
   }
 
   private static void settle(Work work) {
