@@ -1,7 +1,6 @@
 package dev.shard4j.collectives.shard;
 
 import dev.shard4j.collectives.Communicator;
-import dev.shard4j.collectives.CompletableWork;
 import dev.shard4j.collectives.RedOp;
 import dev.shard4j.collectives.Work;
 import dev.shard4j.kernels.AccumulateKernel;
@@ -54,7 +53,6 @@ import java.util.function.Supplier;
  * creator closes it.
  */
 public final class ShardGroup implements AutoCloseable {
-  private static final Work DONE = CompletableWork.done("a collective run to the end at once");
   /** The ranks the parameters are sharded over (a size-1 group for NO_SHARD). */
   private final Communicator comm;
   /** The ranks holding replicas of the same shards, whose gradients are all-reduced; or null. */
@@ -310,14 +308,11 @@ public final class ShardGroup implements AutoCloseable {
     requireOpen();
     if (pendingGather == null) {
       allocateParams(); // here, on the rank's thread, where the accounting expects it
-      // Issued now, in the rank's order of calls: on a GPU it is ordered right after the step's
-      // kernels, and runs while the kernels queued after this call compute.
-      // In place: the copy is this rank's slice.
-      Work allGather = start(() -> comm.allGatherAsync(myCopy, gathered), () -> comm.allGather(myCopy, gathered));
-      pendingGather = stream.submit("gather of " + names(specs), () -> {
-        allGather.await();
-        unpack.run();
-      });
+      // On a GPU the all-gather runs right after the step's kernels, beside those queued after
+      // this call. In place: the copy that the step wrote is this rank's slice of the buffer.
+      CopyPlan copyOut = unpack;
+      pendingGather = collective("gather of " + names(specs), () -> comm.allGatherAsync(myCopy, gathered),
+          () -> comm.allGather(myCopy, gathered), copyOut::run);
     }
     return pendingGather;
   }
@@ -377,15 +372,14 @@ public final class ShardGroup implements AutoCloseable {
    */
   public Work reduceGradientsAsync(List<Tensor> grads, double factor) {
     copyIn(grads, factor);
-    Work reduceScatter = start(() -> comm.reduceScatterAsync(reduceBuffer, reducedShard, RedOp.SUM),
-        () -> comm.reduceScatter(reduceBuffer, reducedShard, RedOp.SUM));
-    pendingReduce = stream.submit("reduce of " + names(specs), () -> {
-      reduceScatter.await();
-      if (replicas != null) {
-        replicas.allReduce(reducedShard, reducedShard, RedOp.SUM); // the replicas' shards of the same rows
-      }
-      accumulate();
-    });
+    pendingReduce = collective("reduce of " + names(specs),
+        () -> comm.reduceScatterAsync(reduceBuffer, reducedShard, RedOp.SUM),
+        () -> comm.reduceScatter(reduceBuffer, reducedShard, RedOp.SUM), () -> {
+          if (replicas != null) {
+            replicas.allReduce(reducedShard, reducedShard, RedOp.SUM); // the replicas' shards of the same rows
+          }
+          accumulate();
+        });
     return pendingReduce;
   }
 
@@ -434,15 +428,23 @@ public final class ShardGroup implements AutoCloseable {
   }
 
   /**
-   * Starts a collective: asynchronously when the comm stream overlaps, else to the end at once on
-   * the caller's thread, the backends' shortest path.
+   * Queues a collective and what follows it on the comm stream. When the stream overlaps, the
+   * collective is issued at once, asynchronously, in the rank's order of calls (on a GPU, after the
+   * kernels queued so far), and the task waits for it; else the task runs it to the end on the
+   * caller's thread, the backends' shortest path.
    */
-  private Work start(Supplier<Work> async, Runnable blocking) {
+  private Work collective(String what, Supplier<Work> async, Runnable blocking, Runnable then) {
     if (stream.overlaps()) {
-      return async.get();
+      Work started = async.get();
+      return stream.submit(what, () -> {
+        started.await();
+        then.run();
+      });
     }
-    blocking.run();
-    return DONE;
+    return stream.submit(what, () -> {
+      blocking.run();
+      then.run();
+    });
   }
 
   private static void settle(Work work) {
