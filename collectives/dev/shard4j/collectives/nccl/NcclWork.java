@@ -93,7 +93,7 @@ final class NcclWork implements Work {
     }
     error = e;
     done = true;
-    event.close();
+    owner.recycle(event, e == null); // a failed operation's event may still be pending: not reused
     held.forEach(Tensor::close);
   }
 }
