@@ -29,6 +29,8 @@ int event_query(int, s4j_event_t) { return absent(); }
 int event_elapsed_ms(int, s4j_event_t, s4j_event_t, float*) { return absent(); }
 int copy_strided(int, s4j_stream_t, const StridedLayout&, void*, int, const void*, int) { return absent(); }
 int fill(int, s4j_stream_t, const StridedLayout&, void*, int, double, int64_t) { return absent(); }
+int relu(int, s4j_stream_t, int, int64_t, const void*, void*) { return absent(); }
+int relu_backward(int, s4j_stream_t, int, int64_t, const void*, const void*, void*) { return absent(); }
 
 int plan_upload(s4j_plan_s&) { return absent(); }
 int plan_release(s4j_plan_s&) { return S4J_OK; }

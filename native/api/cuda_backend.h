@@ -38,6 +38,9 @@ int event_elapsed_ms(int device, s4j_event_t start, s4j_event_t end, float* ms);
 
 int copy_strided(int device, s4j_stream_t stream, const StridedLayout& layout, void* dst,
                  int dst_dtype, const void* src, int src_dtype);
+int relu(int device, s4j_stream_t stream, int dtype, int64_t n, const void* in, void* out);
+int relu_backward(int device, s4j_stream_t stream, int dtype, int64_t n, const void* grad_out, const void* out,
+                  void* grad_in);
 int fill(int device, s4j_stream_t stream, const StridedLayout& layout, void* dst, int dtype,
          double float_value, int64_t int_value);
 

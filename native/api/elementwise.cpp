@@ -70,4 +70,34 @@ int s4j_fill(int device, s4j_stream_t stream, int ndim, const int64_t* sizes, vo
   return S4J_OK;
 }
 
+int s4j_relu(int device, s4j_stream_t stream, int dtype, int64_t n, const void* in, void* out) {
+  S4J_REQUIRE(s4j::valid_dtype(dtype) && s4j::float_dtype(dtype), "s4j_relu: dtype %d is not a float dtype", dtype);
+  S4J_REQUIRE(device >= S4J_HOST, "s4j_relu: device %d", device);
+  S4J_REQUIRE(n >= 0, "s4j_relu: n = %lld is negative", (long long)n);
+  if (n == 0) return S4J_OK;
+  S4J_REQUIRE(in != nullptr && out != nullptr, "s4j_relu: null pointer");
+  if (device != S4J_HOST) return s4j::cuda::relu(device, stream, dtype, n, in, out);
+  s4j::dispatch_dtype(dtype, [&](auto t) {
+    using T = typename decltype(t)::type;
+    s4j::cpu::relu(n, static_cast<const T*>(in), static_cast<T*>(out));
+  });
+  return S4J_OK;
+}
+
+int s4j_relu_backward(int device, s4j_stream_t stream, int dtype, int64_t n, const void* grad_out,
+                      const void* out, void* grad_in) {
+  S4J_REQUIRE(s4j::valid_dtype(dtype) && s4j::float_dtype(dtype), "s4j_relu_backward: dtype %d is not a float dtype",
+              dtype);
+  S4J_REQUIRE(device >= S4J_HOST, "s4j_relu_backward: device %d", device);
+  S4J_REQUIRE(n >= 0, "s4j_relu_backward: n = %lld is negative", (long long)n);
+  if (n == 0) return S4J_OK;
+  S4J_REQUIRE(grad_out != nullptr && out != nullptr && grad_in != nullptr, "s4j_relu_backward: null pointer");
+  if (device != S4J_HOST) return s4j::cuda::relu_backward(device, stream, dtype, n, grad_out, out, grad_in);
+  s4j::dispatch_dtype(dtype, [&](auto t) {
+    using T = typename decltype(t)::type;
+    s4j::cpu::relu_backward(n, static_cast<const T*>(grad_out), static_cast<const T*>(out), static_cast<T*>(grad_in));
+  });
+  return S4J_OK;
+}
+
 }  // extern "C"

@@ -27,10 +27,6 @@ s4j::AdamWScalars adamw_scalars(double lr, double beta1, double beta2, double ep
   return s;
 }
 
-bool float_dtype(int dtype) {
-  return dtype == S4J_F32 || dtype == S4J_F64 || dtype == S4J_F16 || dtype == S4J_BF16;
-}
-
 }  // namespace
 
 extern "C" {
@@ -46,7 +42,7 @@ int s4j_plan_create(int device, int n, const uint64_t* src, const uint64_t* dst,
   if (plan == nullptr) return s4j::fail(S4J_ERR_OUT_OF_MEMORY, "s4j_plan_create: no memory");
   plan->device = device;
   for (int i = 0; i < n; i++) {
-    if (count[i] < 0 || dst[i] == 0 || !float_dtype(src_dtype[i]) || !float_dtype(dst_dtype[i])) {
+    if (count[i] < 0 || dst[i] == 0 || !s4j::float_dtype(src_dtype[i]) || !s4j::float_dtype(dst_dtype[i])) {
       delete plan;
       return s4j::fail(S4J_ERR_INVALID_ARGUMENT,
                        "s4j_plan_create: segment %d: count %lld, dst %s, dtypes %d -> %d (need count >= 0, "
@@ -112,7 +108,7 @@ int s4j_reduce(int device, s4j_stream_t stream, int n, const uint64_t* srcs, int
 
 int s4j_accumulate(int device, s4j_stream_t stream, void* dst, int dst_dtype, const void* src,
                    int src_dtype, int64_t count, double scale) {
-  S4J_REQUIRE(float_dtype(dst_dtype) && float_dtype(src_dtype),
+  S4J_REQUIRE(s4j::float_dtype(dst_dtype) && s4j::float_dtype(src_dtype),
               "s4j_accumulate: dtypes %d += %d, need float dtypes", dst_dtype, src_dtype);
   S4J_REQUIRE(count >= 0, "s4j_accumulate: count %lld is negative", (long long)count);
   S4J_REQUIRE(device >= S4J_HOST, "s4j_accumulate: device %d", device);

@@ -13,6 +13,10 @@ struct type_tag {
   using type = T;
 };
 
+static inline bool float_dtype(int dtype) {
+  return dtype == S4J_F32 || dtype == S4J_F64 || dtype == S4J_F16 || dtype == S4J_BF16;
+}
+
 static inline bool valid_dtype(int dtype) {
   switch (dtype) {
     case S4J_I8: case S4J_U8: case S4J_I32: case S4J_I64:

@@ -5,6 +5,7 @@
 
 #include <type_traits>
 
+#include "../common/activation.h"
 #include "../common/elements.h"
 #include "../common/layout.h"
 
@@ -66,6 +67,16 @@ void fill(const StridedLayout& l, T* dst, T value) {
     T* d = dst + dst_offset;
     for (int64_t i = 0; i < n; i++) d[i * ds] = value;
   });
+}
+
+template <class T>
+void relu(int64_t n, const T* in, T* out) {
+  for (int64_t i = 0; i < n; i++) out[i] = relu_value(in[i]);
+}
+
+template <class T>
+void relu_backward(int64_t n, const T* grad_out, const T* out, T* grad_in) {
+  for (int64_t i = 0; i < n; i++) grad_in[i] = relu_grad(grad_out[i], out[i]);
 }
 
 }  // namespace s4j::cpu

@@ -1,6 +1,7 @@
 // CUDA element kernels: strided copy with conversion, and fill. The element math is
 // common/elements.h, the same the host kernels use.
 #include "../api/cuda_backend.h"
+#include "../common/activation.h"
 #include "../common/dispatch.h"
 #include "cuda_check.h"
 
@@ -34,6 +35,20 @@ __global__ void copy_kernel(StridedLayout l, int64_t n, D* dst, const S* src) {
       offsets(l, i, d, s);
       dst[d] = convert<D>(src[s]);
     }
+  }
+}
+
+template <class T>
+__global__ void relu_kernel(int64_t n, const T* in, T* out) {
+  for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x) {
+    out[i] = relu_value(in[i]);
+  }
+}
+
+template <class T>
+__global__ void relu_backward_kernel(int64_t n, const T* grad_out, const T* out, T* grad_in) {
+  for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x) {
+    grad_in[i] = relu_grad(grad_out[i], out[i]);
   }
 }
 
@@ -89,6 +104,30 @@ int fill(int device, s4j_stream_t stream, const StridedLayout& layout, void* dst
     using T = typename decltype(t)::type;
     fill_kernel<T><<<blocks_for(n), kThreads, 0, s>>>(layout, n, static_cast<T*>(dst),
                                                       fill_value<T>(float_value, int_value));
+  });
+  S4J_CUDA(cudaGetLastError());
+  return S4J_OK;
+}
+
+int relu(int device, s4j_stream_t stream, int dtype, int64_t n, const void* in, void* out) {
+  S4J_CUDA(cudaSetDevice(device));
+  cudaStream_t s = reinterpret_cast<cudaStream_t>(stream);
+  dispatch_dtype(dtype, [&](auto t) {
+    using T = typename decltype(t)::type;
+    relu_kernel<T><<<blocks_for(n), kThreads, 0, s>>>(n, static_cast<const T*>(in), static_cast<T*>(out));
+  });
+  S4J_CUDA(cudaGetLastError());
+  return S4J_OK;
+}
+
+int relu_backward(int device, s4j_stream_t stream, int dtype, int64_t n, const void* grad_out, const void* out,
+                  void* grad_in) {
+  S4J_CUDA(cudaSetDevice(device));
+  cudaStream_t s = reinterpret_cast<cudaStream_t>(stream);
+  dispatch_dtype(dtype, [&](auto t) {
+    using T = typename decltype(t)::type;
+    relu_backward_kernel<T><<<blocks_for(n), kThreads, 0, s>>>(n, static_cast<const T*>(grad_out),
+                                                                static_cast<const T*>(out), static_cast<T*>(grad_in));
   });
   S4J_CUDA(cudaGetLastError());
   return S4J_OK;

@@ -36,7 +36,7 @@ extern "C" {
 #define S4J_ERR_INTERNAL 6
 
 /* Changes whenever a function of this header changes; the Java binding checks it at load. */
-#define S4J_ABI_VERSION 2
+#define S4J_ABI_VERSION 3
 
 /* The host, where a device number is expected. */
 #define S4J_HOST (-1)
@@ -92,6 +92,15 @@ S4J_API int s4j_device_empty_cache(int device);
 /* Copy bytes between any two of host and devices, ordered on `stream` (of a device involved). */
 S4J_API int s4j_memcpy(void* dst, int dst_device, const void* src, int src_device, size_t bytes,
                        s4j_stream_t stream);
+
+/* ---- activations --------------------------------------------------------------------------- */
+
+/* out = relu(in) over n contiguous elements of a float dtype (NaN kept, -0 -> +0); in place allowed. */
+S4J_API int s4j_relu(int device, s4j_stream_t stream, int dtype, int64_t n, const void* in, void* out);
+/* grad_in = grad_out where out > 0 (or NaN), else +0: relu's gradient from its output. grad_in may
+ * be grad_out. */
+S4J_API int s4j_relu_backward(int device, s4j_stream_t stream, int dtype, int64_t n, const void* grad_out,
+                              const void* out, void* grad_in);
 
 /* ---- streams and events -------------------------------------------------------------------- */
 

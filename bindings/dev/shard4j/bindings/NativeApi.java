@@ -267,6 +267,37 @@ public final class NativeApi {
   }
 
   /**
+   * ReLU over contiguous elements.
+   *
+   * @param device CUDA ordinal or {@link #HOST}
+   * @param stream stream handle
+   * @param dtype float dtype code
+   * @param n elements
+   * @param in input address
+   * @param out output address (may be in)
+   */
+  public static void relu(int device, long stream, int dtype, long n, long in, long out) {
+    NativeLibrary.ensureLoaded();
+    Status.check(Shard4jNative.s4j_relu(device, stream, dtype, n, in, out), "relu");
+  }
+
+  /**
+   * The gradient of ReLU from its output, over contiguous elements.
+   *
+   * @param device CUDA ordinal or {@link #HOST}
+   * @param stream stream handle
+   * @param dtype float dtype code
+   * @param n elements
+   * @param gradOut gradient of the output
+   * @param out the output
+   * @param gradIn gradient of the input (may be gradOut)
+   */
+  public static void reluBackward(int device, long stream, int dtype, long n, long gradOut, long out, long gradIn) {
+    NativeLibrary.ensureLoaded();
+    Status.check(Shard4jNative.s4j_relu_backward(device, stream, dtype, n, gradOut, out, gradIn), "relu backward");
+  }
+
+  /**
    * Number of CUDA devices.
    *
    * @return the count

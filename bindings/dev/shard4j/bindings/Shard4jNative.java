@@ -29,7 +29,7 @@ public final class Shard4jNative {
   /** An internal failure of the library. */
   public static final int S4J_ERR_INTERNAL = 6;
   /** The ABI this binding was written for; the library's must match. */
-  public static final int S4J_ABI_VERSION = 2;
+  public static final int S4J_ABI_VERSION = 3;
   /** The device number that stands for host memory. */
   public static final int S4J_HOST = -1;
 
@@ -286,6 +286,36 @@ public final class Shard4jNative {
   public static native int s4j_fill(int device, @Cast("s4j_stream_t") long stream, int ndim,
       @Cast("const int64_t*") long[] sizes, @Cast("void*") long dst, int dtype,
       @Cast("const int64_t*") long[] strides, double floatValue, @Cast("int64_t") long intValue);
+
+  /**
+   * out = relu(in) over contiguous elements; in place allowed.
+   *
+   * @param device device or S4J_HOST
+   * @param stream handle
+   * @param dtype float dtype code
+   * @param n elements
+   * @param in address of the input
+   * @param out address of the output
+   * @return status
+   */
+  public static native int s4j_relu(int device, @Cast("s4j_stream_t") long stream, int dtype,
+      @Cast("int64_t") long n, @Cast("const void*") long in, @Cast("void*") long out);
+
+  /**
+   * gradIn = gradOut where out &gt; 0, else 0.
+   *
+   * @param device device or S4J_HOST
+   * @param stream handle
+   * @param dtype float dtype code
+   * @param n elements
+   * @param gradOut address of the gradient of relu's output
+   * @param out address of relu's output
+   * @param gradIn address of the gradient of relu's input (may be gradOut)
+   * @return status
+   */
+  public static native int s4j_relu_backward(int device, @Cast("s4j_stream_t") long stream, int dtype,
+      @Cast("int64_t") long n, @Cast("const void*") long gradOut, @Cast("const void*") long out,
+      @Cast("void*") long gradIn);
 
   /**
    * Creates a copy plan.

@@ -62,6 +62,28 @@ class GpuKernelsTest {
     return keep(host.to(GPU));
   }
 
+  @Test
+  void reluAndItsGradientMatchTheHost() {
+    Random r = new Random(11);
+    for (DType dtype : new DType[] {DType.F32, DType.F64, DType.F16, DType.BF16}) {
+      long n = 100_003;
+      Tensor x = random(r, dtype, n);
+      Tensor g = random(r, dtype, n);
+      Tensor y = keep(Tensors.empty(allocator, dtype, Device.CPU, n));
+      Tensor dx = keep(Tensors.empty(allocator, dtype, Device.CPU, n));
+      Relu.forward(x, y, null);
+      Relu.backward(g, y, dx, null);
+      Tensor xd = onGpu(x);
+      Tensor gd = onGpu(g);
+      Tensor yd = keep(Tensors.empty(allocator, dtype, GPU, n));
+      Tensor dxd = keep(Tensors.empty(allocator, dtype, GPU, n));
+      Relu.forward(xd, yd, null);
+      Relu.backward(gd, yd, dxd, null);
+      assertArrayEquals(bytes(y), bytes(yd), "relu " + dtype);
+      assertArrayEquals(bytes(dx), bytes(dxd), "relu backward " + dtype);
+    }
+  }
+
   private static byte[] bytes(Tensor t) {
     ByteBuffer b = ByteBuffer.allocate((int) (t.numel() * t.dtype().byteSize()));
     t.copyTo(b);
