@@ -1,6 +1,8 @@
 package dev.shard4j.collectives.train;
 
+import dev.shard4j.kernels.AccumulateKernel;
 import dev.shard4j.kernels.Gemm;
+import dev.shard4j.kernels.Relu;
 import dev.shard4j.tensor.Allocator;
 import dev.shard4j.tensor.DType;
 import dev.shard4j.tensor.Device;
@@ -11,10 +13,11 @@ import java.util.List;
 /**
  * The demo model: a two-layer perceptron y = W2 relu(W1 x + b1) + b2 with a mean-squared-error
  * loss, layer by layer so that a trainer can shard each layer apart and overlap one layer's
- * communication with the other's compute. The matrix products run through {@link Gemm}; the
- * elementwise steps (bias, relu, loss and their gradients) run on host arrays, which keeps the
- * demo small (on a GPU they cost a copy each way per layer). Tensors live on the input's device.
- * Parameters are [W1, b1, W2, b2].
+ * communication with the other's compute. Everything runs on the tensors' device with the tensor
+ * API: products, bias broadcasts (rank-one updates) and bias gradients (column sums) through
+ * {@link Gemm}, the rectifier through {@link Relu}, the loss through {@link AccumulateKernel} and a
+ * dot product; only the loss value comes back to Java. Parameters are [W1, b1, W2, b2]; the caller
+ * owns every tensor a method returns.
  */
 final class Mlp {
   private final int in;
@@ -39,8 +42,8 @@ final class Mlp {
         Tensors.zeros(a, DType.F32, device, out));
   }
 
-  /** What layer 1's forward pass keeps for the backward pass: its input, output and relu mask. */
-  record Hidden(Tensor x, Tensor h, float[] mask) implements AutoCloseable {
+  /** What layer 1's forward pass keeps for the backward pass: its input and its output. */
+  record Hidden(Tensor x, Tensor h) implements AutoCloseable {
     @Override
     public void close() {
       x.close();
@@ -48,60 +51,83 @@ final class Mlp {
     }
   }
 
-  /** Layer 1 forward, h = relu(x W1^T + b1), with layer1 = [W1, b1]. */
+  /** Layer 1 forward, h = relu(x W1^T + b1), with layer1 = [W1, b1], in their dtype. */
   Hidden layer1(Allocator a, List<Tensor> layer1, Tensor input) {
-    int batch = (int) input.shape().dim(0);
-    DType dtype = layer1.get(0).dtype();
-    float[] b1 = layer1.get(1).toFloatArray();
-    Device device = input.device();
-    Tensor x = input.cast(dtype);
-    float[] h;
-    try (Tensor hPre = Tensors.empty(a, dtype, device, batch, hidden)) {
-      Gemm.matmul(x, layer1.get(0), hPre, false, true, 1, 0, null);
-      h = hPre.toFloatArray();
+    Tensor x = input.cast(layer1.get(0).dtype());
+    try {
+      Tensor h = affine(a, x, layer1);
+      try {
+        Relu.forward(h, h, null);
+        return new Hidden(x, h);
+      } catch (RuntimeException e) {
+        h.close();
+        throw e;
+      }
+    } catch (RuntimeException e) {
+      x.close();
+      throw e;
     }
-    float[] mask = new float[h.length];
-    for (int i = 0; i < h.length; i++) {
-      float v = h[i] + b1[i % hidden];
-      mask[i] = v > 0 ? 1 : 0;
-      h[i] = v > 0 ? v : 0;
-    }
-    return new Hidden(x, Tensors.fromArray(a, h, dtype, device, batch, hidden), mask);
   }
 
   /** Layer 2 forward, y = h W2^T + b2, with layer2 = [W2, b2]. */
-  float[] layer2(Allocator a, List<Tensor> layer2, Hidden hidden1) {
-    int batch = (int) hidden1.h().shape().dim(0);
-    float[] b2 = layer2.get(1).toFloatArray();
-    try (Tensor yPre = Tensors.empty(a, layer2.get(0).dtype(), hidden1.h().device(), batch, out)) {
-      Gemm.matmul(hidden1.h(), layer2.get(0), yPre, false, true, 1, 0, null);
-      float[] y = yPre.toFloatArray();
-      for (int i = 0; i < y.length; i++) {
-        y[i] += b2[i % out];
-      }
-      return y;
-    }
+  Tensor layer2(Allocator a, List<Tensor> layer2, Hidden hidden1) {
+    return affine(a, hidden1.h(), layer2);
   }
 
   /** The model's output for a batch, params = [W1, b1, W2, b2]. */
-  float[] predict(Allocator a, List<Tensor> params, Tensor input) {
+  Tensor predict(Allocator a, List<Tensor> params, Tensor input) {
     try (Hidden h = layer1(a, params.subList(0, 2), input)) {
       return layer2(a, params.subList(2, 4), h);
     }
   }
 
-  /** The mean-squared-error loss of outputs against targets, and its gradient dy. */
-  record Loss(double value, float[] dy) {}
-
-  static Loss loss(float[] y, float[] target) {
-    double loss = 0;
-    float[] dy = new float[y.length];
-    for (int i = 0; i < y.length; i++) {
-      float diff = y[i] - target[i];
-      loss += (double) diff * diff;
-      dy[i] = 2 * diff / y.length;
+  /** x W^T + b for [W, b]: the product, then b added to every row as a rank-one update. */
+  private static Tensor affine(Allocator a, Tensor x, List<Tensor> weightAndBias) {
+    Tensor w = weightAndBias.get(0);
+    Tensor b = weightAndBias.get(1);
+    long rows = x.shape().dim(0);
+    Tensor y = Tensors.empty(a, w.dtype(), x.device(), rows, w.shape().dim(0));
+    try (Tensor ones = Tensors.full(a, w.dtype(), x.device(), 1.0, rows, 1); Tensor bRow = b.reshape(1, b.numel())) {
+      Gemm.matmul(x, w, y, false, true, 1, 0, null);
+      Gemm.matmul(ones, bRow, y, false, false, 1, 1, null);
+      return y;
+    } catch (RuntimeException e) {
+      y.close();
+      throw e;
     }
-    return new Loss(loss / y.length, dy);
+  }
+
+  /** The sums of a matrix's columns, the gradient of a bias broadcast over its rows. */
+  private static Tensor columnSums(Allocator a, Tensor m) {
+    long rows = m.shape().dim(0);
+    long cols = m.shape().dim(1);
+    try (Tensor ones = Tensors.full(a, m.dtype(), m.device(), 1.0, 1, rows);
+        Tensor sums = Tensors.empty(a, m.dtype(), m.device(), 1, cols)) {
+      Gemm.matmul(ones, m, sums, false, false, 1, 0, null);
+      return sums.reshape(cols);
+    }
+  }
+
+  /** The mean-squared-error loss (computed in fp32) and its gradient dy in y's dtype. */
+  record Loss(double value, Tensor dy) implements AutoCloseable {
+    @Override
+    public void close() {
+      dy.close();
+    }
+  }
+
+  static Loss loss(Allocator a, Tensor y, Tensor target) {
+    long n = y.numel();
+    try (Tensor diff = y.cast(DType.F32); Tensor row = diff.reshape(1, n); Tensor column = diff.reshape(n, 1)) {
+      AccumulateKernel.accumulate(diff, target, -1.0, null);
+      double squares;
+      try (Tensor dot = Gemm.matmul(row, column)) {
+        squares = dot.toDoubleArray()[0];
+      }
+      Tensor dy = Tensors.zeros(a, y.dtype(), y.device(), y.shape().toArray());
+      AccumulateKernel.accumulate(dy, diff, 2.0 / n, null);
+      return new Loss(squares / n, dy);
+    }
   }
 
   /** Layer 2's gradients [dW2, db2] and the gradient dh of its input, owned by the caller. */
@@ -113,37 +139,34 @@ final class Mlp {
     }
   }
 
-  Layer2Grads layer2Backward(Allocator a, List<Tensor> layer2, Hidden hidden1, float[] dy) {
-    int batch = (int) hidden1.h().shape().dim(0);
-    DType dtype = layer2.get(0).dtype();
-    Device device = hidden1.h().device();
-    float[] db2 = new float[out];
-    for (int i = 0; i < dy.length; i++) {
-      db2[i % out] += dy[i];
-    }
-    try (Tensor dys = Tensors.fromArray(a, dy, dtype, device, batch, out)) {
-      Tensor dW2 = Tensors.empty(a, dtype, device, out, hidden);
-      Tensor dh = Tensors.empty(a, dtype, device, batch, hidden);
-      Gemm.matmul(dys, hidden1.h(), dW2, true, false, 1, 0, null);
-      Gemm.matmul(dys, layer2.get(0), dh, false, false, 1, 0, null);
-      return new Layer2Grads(List.of(dW2, Tensors.fromArray(a, db2, dtype, device, out)), dh);
+  Layer2Grads layer2Backward(Allocator a, List<Tensor> layer2, Hidden hidden1, Tensor dy) {
+    Tensor h = hidden1.h();
+    Tensor dW2 = Tensors.empty(a, dy.dtype(), dy.device(), out, hidden);
+    Tensor dh = Tensors.empty(a, dy.dtype(), dy.device(), h.shape().dim(0), hidden);
+    try {
+      Gemm.matmul(dy, h, dW2, true, false, 1, 0, null);
+      Gemm.matmul(dy, layer2.get(0), dh, false, false, 1, 0, null);
+      return new Layer2Grads(List.of(dW2, columnSums(a, dy)), dh);
+    } catch (RuntimeException e) {
+      dW2.close();
+      dh.close();
+      throw e;
     }
   }
 
-  /** Layer 1's gradients [dW1, db1] from the gradient of its output: no parameter needed. */
+  /**
+   * Layer 1's gradients [dW1, db1] from the gradient of its output, which becomes the gradient of
+   * its pre-activation in place: no parameter needed.
+   */
   List<Tensor> layer1Backward(Allocator a, Hidden hidden1, Tensor dh) {
-    DType dtype = dh.dtype();
-    Device device = dh.device();
-    float[] dhv = dh.toFloatArray();
-    float[] db1 = new float[hidden];
-    for (int i = 0; i < dhv.length; i++) {
-      dhv[i] *= hidden1.mask()[i];
-      db1[i % hidden] += dhv[i];
+    Relu.backward(dh, hidden1.h(), dh, null);
+    Tensor dW1 = Tensors.empty(a, dh.dtype(), dh.device(), hidden, in);
+    try {
+      Gemm.matmul(dh, hidden1.x(), dW1, true, false, 1, 0, null);
+      return List.of(dW1, columnSums(a, dh));
+    } catch (RuntimeException e) {
+      dW1.close();
+      throw e;
     }
-    Tensor dW1 = Tensors.empty(a, dtype, device, hidden, in);
-    try (Tensor dhs = Tensors.fromArray(a, dhv, dtype, device, dh.shape().dim(0), hidden)) {
-      Gemm.matmul(dhs, hidden1.x(), dW1, true, false, 1, 0, null);
-    }
-    return List.of(dW1, Tensors.fromArray(a, db1, dtype, device, hidden));
   }
 }

@@ -161,8 +161,8 @@ final class Trainer {
       for (int v = 0; v < parts; v++) {
         long dataRank = (long) comm.rank() * parts + v;
         try (Tensor x = Tensors.normal(a, DType.F32, lossSum.device(), c.seed() * 7919 + step * 1000L + dataRank, 0, 1,
-            c.microBatch(), c.in())) {
-          float[] target = teacher.predict(a, teacherParams, x);
+            c.microBatch(), c.in());
+            Tensor target = teacher.predict(a, teacherParams, x)) {
           List<Tensor> p1 = layer1.gather();
           layer2.prefetch(); // its all-gather runs while layer 1 computes
           try (Mlp.Hidden h = model.layer1(a, p1, x)) {
@@ -170,10 +170,10 @@ final class Trainer {
               layer1.reshard(); // layer 1's backward needs no parameter: nothing to gather again
             }
             List<Tensor> p2 = layer2.gather();
-            Mlp.Loss l = Mlp.loss(model.layer2(a, p2, h), target);
-            loss += l.value() / parts;
             // The last layer stays gathered from forward into backward, as FSDP2 keeps its root.
-            try (Mlp.Layer2Grads g2 = model.layer2Backward(a, p2, h, l.dy())) {
+            try (Tensor y = model.layer2(a, p2, h); Mlp.Loss l = Mlp.loss(a, y, target);
+                Mlp.Layer2Grads g2 = model.layer2Backward(a, p2, h, l.dy())) {
+              loss += l.value() / parts;
               layer2.reduceGradientsAsync(g2.grads(), factor); // runs while layer 1 computes
               layer2.reshard();
               List<Tensor> g1 = model.layer1Backward(a, h, g2.dh());
