@@ -20,11 +20,14 @@ public enum Setting {
   private final String key;
   private final String defaultValue;
   private final String description;
+  /** The environment cannot change while the JVM runs: read once, off the allocation path. */
+  private final String fromEnvironment;
 
   Setting(String key, String defaultValue, String description) {
     this.key = key;
     this.defaultValue = defaultValue;
     this.description = description;
+    this.fromEnvironment = System.getenv(key);
   }
 
   /**
@@ -62,7 +65,7 @@ public enum Setting {
   public String value() {
     String v = System.getProperty(key);
     if (v == null) {
-      v = System.getenv(key);
+      v = fromEnvironment;
     }
     return v == null ? defaultValue : v.trim();
   }
@@ -76,7 +79,7 @@ public enum Setting {
     if (System.getProperty(key) != null) {
       return "system property";
     }
-    return System.getenv(key) != null ? "environment" : "default";
+    return fromEnvironment != null ? "environment" : "default";
   }
 
   /**
