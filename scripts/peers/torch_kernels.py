@@ -146,6 +146,19 @@ def cases(n, rng):
     return found
 
 
+def gemm_row(ours, repeats):
+    """torch.matmul on the problem of our row, named like 'gemm bf16 8192^3'; TFLOP/s both sides."""
+    _, dtype_name, size = ours["kernel"].split()
+    side = int(size.rstrip("^3"))
+    dtype = {"bf16": torch.bfloat16, "f16": torch.float16, "f32": torch.float32}[dtype_name]
+    a, b = uniform(side * side, dtype).view(side, side), uniform(side * side, dtype).view(side, side)
+    c = torch.empty(side, side, dtype=dtype, device=DEVICE)
+    seconds = median_seconds(lambda: torch.matmul(a, b, out=c), repeats)
+    torch_tflops = 2.0 * side ** 3 / seconds / 1e12
+    return {"operation": ours["kernel"], "oursTflops": ours["tflops"], "torchTflops": torch_tflops,
+            "ratio": ours["tflops"] / torch_tflops}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--ours", required=True, help="JSON of shard4j bench kernels on the GPU")
@@ -164,8 +177,12 @@ def main():
     copy_bytes = 8 * n
     device_copy = copy_bytes / median_seconds(runs["copy f32"], args.repeats) / 1e9
     rows = []
+    gemms = []
     for r in ours["results"]:
         name = r["kernel"]
+        if "tflops" in r:
+            gemms.append(gemm_row(r, args.repeats))
+            continue
         match = [k for k in runs if name.startswith(k)]
         if not match:
             print(f"torch_kernels: no PyTorch version of '{name}'", file=sys.stderr)
@@ -184,10 +201,13 @@ def main():
     for row in rows:
         print(f"{row['operation']:40} {row['oursGBps']:10.1f} {row['torchGBps']:11.1f} {row['ratio']:11.2f} "
               f"{row['oursOfCopy']:13.2f} {row['torchOfCopy']:14.2f}")
+    for g in gemms:
+        print(f"{g['operation']:40} ours {g['oursTflops']:.2f} TFLOP/s, torch.matmul {g['torchTflops']:.2f} TFLOP/s, "
+              f"ours/torch {g['ratio']:.2f}")
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"device": name, "torch": torch.__version__, "elements": n,
-                       "deviceCopyGBps": device_copy, "rows": rows}, f, indent=1)
+                       "deviceCopyGBps": device_copy, "rows": rows, "gemm": gemms}, f, indent=1)
 
 
 if __name__ == "__main__":

@@ -62,10 +62,12 @@ public final class BenchCommand implements Callable<Integer> {
     PrintStream out = System.out;
     out.printf(Locale.ROOT, "# shard4j bench kernels on %s, %d host threads, %d elements, median of %d runs%n",
         dev, NativeApi.cpuThreads(), elements, repeats);
-    out.printf(Locale.ROOT, "%-38s %12s %10s %9s %8s%n", "kernel", "MiB moved", "ms", "GB/s", "of copy");
+    out.printf(Locale.ROOT, "%-38s %12s %10s %9s %8s %8s%n", "kernel", "MiB moved", "ms", "GB/s", "of copy",
+        "TFLOP/s");
     for (KernelBenchmarks.Result r : results) {
-      out.printf(Locale.ROOT, "%-38s %12.1f %10.3f %9.2f %8.2f%n", r.name(), r.bytes() / 1048576.0,
-          r.medianSeconds() * 1e3, r.gbPerSecond(), r.ofCopy());
+      out.printf(Locale.ROOT, "%-38s %12.1f %10.3f %9.2f %8.2f %8s%n", r.name(), r.bytes() / 1048576.0,
+          r.medianSeconds() * 1e3, r.gbPerSecond(), r.ofCopy(),
+          Double.isNaN(r.tflops()) ? "" : String.format(Locale.ROOT, "%.2f", r.tflops()));
     }
     if (json != null) {
       Files.writeString(json, toJson(dev, results), StandardCharsets.UTF_8);
@@ -80,8 +82,9 @@ public final class BenchCommand implements Callable<Integer> {
     for (int i = 0; i < results.size(); i++) {
       KernelBenchmarks.Result r = results.get(i);
       s.append(i == 0 ? "\n  " : ",\n  ").append(String.format(Locale.ROOT,
-          "{\"kernel\": \"%s\", \"bytes\": %d, \"medianSeconds\": %.9f, \"gbPerSecond\": %.4f, \"ofCopy\": %.4f}",
-          r.name(), r.bytes(), r.medianSeconds(), r.gbPerSecond(), r.ofCopy()));
+          "{\"kernel\": \"%s\", \"bytes\": %d, \"medianSeconds\": %.9f, \"gbPerSecond\": %.4f, \"ofCopy\": %.4f%s}",
+          r.name(), r.bytes(), r.medianSeconds(), r.gbPerSecond(), r.ofCopy(),
+          Double.isNaN(r.tflops()) ? "" : String.format(Locale.ROOT, ", \"tflops\": %.4f", r.tflops())));
     }
     return s.append("\n]}\n").toString();
   }

@@ -3,6 +3,7 @@ package dev.shard4j.collectives.cli;
 import dev.shard4j.kernels.AccumulateKernel;
 import dev.shard4j.kernels.AdamW;
 import dev.shard4j.kernels.ChunkCatKernel;
+import dev.shard4j.kernels.Gemm;
 import dev.shard4j.kernels.CopyPlan;
 import dev.shard4j.kernels.PackKernel;
 import dev.shard4j.kernels.ReduceKernel;
@@ -27,10 +28,15 @@ import java.util.Random;
  */
 final class KernelBenchmarks implements AutoCloseable {
   /** One measured kernel. */
-  record Result(String name, long bytes, double medianSeconds, double gbPerSecond, double ofCopy) {}
+  /** One measured kernel; tflops is NaN but for GEMM. */
+  record Result(String name, long bytes, double medianSeconds, double gbPerSecond, double ofCopy, double tflops) {}
 
-  /** A kernel under test: runs once per call, moving {@code bytes}. */
-  private record Case(String name, long bytes, Runnable run) {}
+  /** A kernel under test: runs once per call, moving {@code bytes} (and doing {@code flops}). */
+  private record Case(String name, long bytes, double flops, Runnable run) {
+    Case(String name, long bytes, Runnable run) {
+      this(name, bytes, 0, run);
+    }
+  }
 
   private final Device device;
   private final long elements;
@@ -132,6 +138,15 @@ final class KernelBenchmarks implements AutoCloseable {
     cases.add(new Case("adamw f32 + bf16 copy", 30L * m,
         () -> adamw.step(param, grad, expAvg, expAvgSq, copyOut, ++step[0], 1.0, null)));
 
+    // GEMM is bound by arithmetic, not memory: its figure is TFLOP/s (bf16 on a GPU, fp32 here).
+    int side = device.isCuda() ? 8192 : 1024;
+    DType gemmType = device.isCuda() ? DType.BF16 : DType.F32;
+    Tensor ga = keep(Tensors.uniform(allocator, gemmType, device, random.nextLong(), -1, 1, side, side));
+    Tensor gb = keep(Tensors.uniform(allocator, gemmType, device, random.nextLong(), -1, 1, side, side));
+    Tensor gc = keep(Tensors.empty(allocator, gemmType, device, side, side));
+    cases.add(new Case("gemm " + gemmType.name().toLowerCase() + " " + side + "^3", 3L * side * side * gemmType.byteSize(),
+        2.0 * side * side * side, () -> Gemm.matmul(ga, gb, gc, false, false, 1, 0, null)));
+
     // The machine is shared and its bandwidth drifts: each kernel's runs alternate with runs of
     // the copy, and each kernel is compared with the copy timed beside it.
     List<Result> results = new ArrayList<>();
@@ -144,10 +159,12 @@ final class KernelBenchmarks implements AutoCloseable {
       }
       double s = median(seconds[1]);
       double gbps = c.bytes / s / 1e9;
-      results.add(new Result(c.name, c.bytes, s, gbps, gbps / (ceiling.bytes / copySeconds / 1e9)));
+      results.add(new Result(c.name, c.bytes, s, gbps, gbps / (ceiling.bytes / copySeconds / 1e9),
+          c.flops > 0 ? c.flops / s / 1e12 : Double.NaN));
     }
     double copySeconds = median(ceilingSamples.stream().mapToDouble(Double::doubleValue).toArray());
-    results.add(0, new Result(ceiling.name, ceiling.bytes, copySeconds, ceiling.bytes / copySeconds / 1e9, 1.0));
+    results.add(0, new Result(ceiling.name, ceiling.bytes, copySeconds, ceiling.bytes / copySeconds / 1e9, 1.0,
+        Double.NaN));
     return results;
   }
 
