@@ -6,7 +6,7 @@
 #include <string.h>
 
 #if defined(__x86_64__)
-#include <emmintrin.h>
+#include <immintrin.h>
 #endif
 
 #include "../common/dispatch.h"
@@ -20,21 +20,37 @@
 namespace s4j::cpu {
 namespace {
 
-// memcpy, or with streaming stores when asked: aligned 16-byte stores from the destination's
-// first boundary on, unaligned loads (a segment's source is rarely aligned like its destination).
+// memcpy, or with streaming stores when asked: the widest aligned stores of the instruction set
+// this file is compiled for, from the destination's first boundary on, with unaligned loads (a
+// segment's source is rarely aligned like its destination).
 void store_block(void* dst, const void* src, size_t bytes, bool streaming) {
 #if defined(__x86_64__)
   if (streaming) {
+#if defined(__AVX512F__)
+    using Vec = __m512i;
+#elif defined(__AVX__)
+    using Vec = __m256i;
+#else
+    using Vec = __m128i;
+#endif
     char* d = static_cast<char*>(dst);
     const char* s = static_cast<const char*>(src);
-    size_t head = (16 - reinterpret_cast<uintptr_t>(d) % 16) % 16;
+    size_t head = (sizeof(Vec) - reinterpret_cast<uintptr_t>(d) % sizeof(Vec)) % sizeof(Vec);
     if (head > bytes) head = bytes;
     memcpy(d, s, head);
-    const size_t vectors = (bytes - head) / 16;
-    __m128i* dv = reinterpret_cast<__m128i*>(d + head);
-    const __m128i* sv = reinterpret_cast<const __m128i*>(s + head);
-    for (size_t i = 0; i < vectors; i++) _mm_stream_si128(dv + i, _mm_loadu_si128(sv + i));
-    const size_t done = head + vectors * 16;
+    const size_t vectors = (bytes - head) / sizeof(Vec);
+    Vec* dv = reinterpret_cast<Vec*>(d + head);
+    const Vec* sv = reinterpret_cast<const Vec*>(s + head);
+    for (size_t i = 0; i < vectors; i++) {
+#if defined(__AVX512F__)
+      _mm512_stream_si512(dv + i, _mm512_loadu_si512(sv + i));
+#elif defined(__AVX__)
+      _mm256_stream_si256(dv + i, _mm256_loadu_si256(sv + i));
+#else
+      _mm_stream_si128(dv + i, _mm_loadu_si128(sv + i));
+#endif
+    }
+    const size_t done = head + vectors * sizeof(Vec);
     memcpy(d + done, s + done, bytes - done);
     return;
   }
@@ -43,8 +59,9 @@ void store_block(void* dst, const void* src, size_t bytes, bool streaming) {
   memcpy(dst, src, bytes);
 }
 
-// Elements converted at a time into a buffer on the stack before a streaming store.
-constexpr int64_t kStreamBlock = 2048;
+// Elements converted at a time into a buffer on the stack before a streaming store: small enough
+// to stay in L1 between the two passes.
+constexpr int64_t kStreamBlock = 512;
 
 template <class D, class S, bool Scaled>
 void convert_loop(D* __restrict dst, const S* __restrict src, int64_t n, compute_t<D, S> scale, bool streaming) {

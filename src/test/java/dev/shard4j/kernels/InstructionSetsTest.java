@@ -77,6 +77,19 @@ class InstructionSetsTest {
           outs.add(acc);
         }
       }
+      // Plans writing more than 8 MiB take streaming stores, as wide as each build has them.
+      Tensor big1 = keep(open, Tensors.normal(allocator, DType.F32, Device.CPU, 5, 0, 3, 2_500_001));
+      Tensor big2 = keep(open, Tensors.normal(allocator, DType.BF16, Device.CPU, 6, 0, 3, 2_000_003));
+      Tensor packed = keep(open, Tensors.zeros(allocator, DType.BF16, Device.CPU, 4_500_004));
+      try (CopyPlan plan = PackKernel.plan(List.of(big1, big2), packed)) {
+        plan.run(0.75, null);
+      }
+      outs.add(packed);
+      Tensor copied = keep(open, Tensors.zeros(allocator, DType.F32, Device.CPU, 2_500_001));
+      try (CopyPlan plan = PackKernel.plan(List.of(big1), copied)) {
+        plan.run();
+      }
+      outs.add(copied);
       Tensor param = keep(open, f32.copy());
       Tensor m = keep(open, Tensors.zeros(allocator, DType.F32, Device.CPU, n));
       Tensor v = keep(open, Tensors.zeros(allocator, DType.F32, Device.CPU, n));
