@@ -98,4 +98,30 @@ class KernelBadInputTest {
       }
     }
   }
+
+  @Test
+  void reluArguments() {
+    try (Tensor a = Tensors.zeros(allocator, DType.F32, Device.CPU, 6);
+        Tensor b = Tensors.zeros(allocator, DType.BF16, Device.CPU, 6);
+        Tensor c = Tensors.zeros(allocator, DType.F32, Device.CPU, 7);
+        Tensor i = Tensors.zeros(allocator, DType.I32, Device.CPU, 6);
+        Tensor m = Tensors.zeros(allocator, DType.F32, Device.CPU, 4, 6)) {
+      refused("out is BF16", () -> Relu.forward(a, b, null));
+      refused("out has shape", () -> Relu.forward(a, c, null));
+      refused("in has dtype I32", () -> Relu.forward(i, i, null));
+      try (Tensor t = m.transpose(0, 1)) {
+        refused("in must be contiguous", () -> Relu.forward(t, t, null));
+      }
+      try (Tensor rows01 = m.narrow(0, 0, 2); Tensor rows12 = m.narrow(0, 1, 2);
+          Tensor x = rows01.reshape(12); Tensor y = rows12.reshape(12)) {
+        refused("out partially overlaps in", () -> Relu.forward(x, y, null));
+      }
+      try (Tensor row0 = m.narrow(0, 0, 1); Tensor row1 = m.narrow(0, 1, 1);
+          Tensor g = row0.reshape(6); Tensor out = row1.reshape(6)) {
+        refused("gradIn overlaps out", () -> Relu.backward(g, out, out, null));
+      }
+      a.close();
+      assertThrows(IllegalStateException.class, () -> Relu.forward(a, a, null));
+    }
+  }
 }

@@ -5,13 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** `shard4j bench kernels`: every kernel measured, the copy as ceiling, GEMM in TFLOP/s. */
 class BenchCommandTest {
@@ -19,17 +15,9 @@ class BenchCommandTest {
   @Test
   void measuresEveryKernelAndWritesJson(@TempDir Path dir) throws Exception {
     Path json = dir.resolve("bench.json");
-    PrintStream old = System.out;
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    System.setOut(new PrintStream(bytes, true, StandardCharsets.UTF_8));
-    int code;
-    try {
-      code = new CommandLine(new Shard4jCommand()).execute("bench", "kernels", "--elements", "65536", "-n", "1",
-          "--json", json.toString());
-    } finally {
-      System.setOut(old);
-    }
-    String out = bytes.toString(StandardCharsets.UTF_8);
+    String out = CommandRun.run(new Shard4jCommand(), "bench", "kernels", "--elements", "65536", "-n", "1",
+        "--json", json.toString());
+    int code = Integer.parseInt(out.substring(0, out.indexOf('\n')));
     assertEquals(0, code, out);
     JsonNode results = new ObjectMapper().readTree(json.toFile()).path("results");
     assertEquals(11, results.size(), out);

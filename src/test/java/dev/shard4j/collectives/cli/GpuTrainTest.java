@@ -5,12 +5,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.shard4j.bindings.Cuda;
 import dev.shard4j.bindings.CudaReport;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
 
 /** `shard4j train` on the GPU: one NCCL rank per GPU, the same losses as one rank. */
 @Tag("gpu")
@@ -29,14 +25,6 @@ class GpuTrainTest {
   }
 
   private static String run(String... args) {
-    PrintStream old = System.out;
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    System.setOut(new PrintStream(bytes, true, StandardCharsets.UTF_8));
-    try {
-      int code = new CommandLine(new Shard4jCommand()).execute(args);
-      return code + "\n" + bytes.toString(StandardCharsets.UTF_8);
-    } finally {
-      System.setOut(old);
-    }
+    return CommandRun.run(new Shard4jCommand(), args);
   }
 }

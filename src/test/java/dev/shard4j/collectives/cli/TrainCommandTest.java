@@ -3,25 +3,13 @@ package dev.shard4j.collectives.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
 
 /** The main job: every strategy trains, the loss falls, and matches one-rank training. */
 class TrainCommandTest {
 
   private static String train(String... args) {
-    PrintStream old = System.out;
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    System.setOut(new PrintStream(bytes, true, StandardCharsets.UTF_8));
-    try {
-      int code = new CommandLine(new Shard4jCommand()).execute(args);
-      return code + "\n" + bytes.toString(StandardCharsets.UTF_8);
-    } finally {
-      System.setOut(old);
-    }
+    return CommandRun.run(new Shard4jCommand(), args);
   }
 
   @Test

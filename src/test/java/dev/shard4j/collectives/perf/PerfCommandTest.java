@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.shard4j.collectives.Communicator;
+import dev.shard4j.collectives.cli.CommandRun;
 import dev.shard4j.collectives.RedOp;
 import dev.shard4j.collectives.local.LocalGroup;
 import dev.shard4j.tensor.Allocator;
@@ -11,28 +12,16 @@ import dev.shard4j.tensor.DType;
 import dev.shard4j.tensor.Device;
 import dev.shard4j.tensor.Tensor;
 import dev.shard4j.tensor.Tensors;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 class PerfCommandTest {
 
   private static String run(String... args) {
-    PrintStream old = System.out;
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    System.setOut(new PrintStream(bytes, true, StandardCharsets.UTF_8));
-    try {
-      int code = new CommandLine(new PerfCommand()).execute(args);
-      return code + "\n" + bytes.toString(StandardCharsets.UTF_8);
-    } finally {
-      System.setOut(old);
-    }
+    return CommandRun.run(new PerfCommand(), args);
   }
 
   @Test
