@@ -342,7 +342,7 @@ public final class ShardGroup implements AutoCloseable {
    *     communicator's device
    */
   public void reduceGradients(List<Tensor> grads) {
-    reduceGradients(grads, 1.0 / worldSize());
+    reduceGradients(grads, averagingFactor());
   }
 
   /**
