@@ -5,6 +5,8 @@ import org.bytedeco.cuda.global.nccl;
 import org.bytedeco.cuda.nccl.ncclComm;
 import org.bytedeco.cuda.nccl.ncclConfig_t;
 import org.bytedeco.cuda.nccl.ncclUniqueId;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.PointerPointer;
 
 /**
  * NCCL through the Bytedeco preset, with communicators, buffers and streams as raw {@code long}
@@ -82,19 +84,33 @@ public final class Nccl {
   }
 
   /**
-   * ncclCommSplit into a nonblocking child; poll {@link #asyncError} on the child.
+   * ncclCommSplit into a nonblocking child. A nonblocking split writes the child's handle only
+   * when it completes, from NCCL's own thread, so the handle lands in native memory that outlives
+   * this call; {@code awaitParent} polls the parent until the split is done (or throws).
    *
    * @param comm the parent
    * @param color the child group, or -1 for none
    * @param key the order in the child
-   * @return the child's handle, 0 for no color
+   * @param awaitParent waits until {@link #asyncError} of the parent is no longer in progress
+   * @return the child's handle (poll its {@link #asyncError} too), 0 for no color
    */
-  public static long split(long comm, int color, int key) {
+  public static long split(long comm, int color, int key, Runnable awaitParent) {
+    PointerPointer<ncclComm> slot = new PointerPointer<>(1);
+    boolean complete = false;
     try (ncclConfig_t config = nonblockingConfig()) {
-      ncclComm child = new ncclComm();
-      check(nccl.ncclCommSplit(comm(comm), color < 0 ? nccl.NCCL_SPLIT_NOCOLOR : color, key, child, config),
+      check(nccl.ncclCommSplit(comm(comm), color < 0 ? nccl.NCCL_SPLIT_NOCOLOR : color, key, slot, config),
           "ncclCommSplit", comm);
-      return child.address();
+      awaitParent.run();
+      complete = true;
+      Pointer child = slot.get(0);
+      return child == null ? 0 : child.address();
+    } finally {
+      if (complete) {
+        slot.close();
+      } else {
+        // An unfinished split may still write into the slot: leave its 8 bytes allocated.
+        slot.deallocate(false);
+      }
     }
   }
 
