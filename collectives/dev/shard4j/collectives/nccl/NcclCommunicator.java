@@ -42,6 +42,9 @@ public final class NcclCommunicator implements Communicator {
   /** Accounts for the one-element buffers of barriers. */
   private static final Allocator BARRIER_ALLOCATOR = Allocator.root("nccl-barrier");
 
+  // The operations issued in this thread's open group(...), completed when it ends.
+  private static final ThreadLocal<List<Runnable>> GROUP = new ThreadLocal<>();
+
   private final long comm;
   private final Device device;
   private final Stream stream;
@@ -129,6 +132,34 @@ public final class NcclCommunicator implements Communicator {
       out.add(new NcclCommunicator(comms[i], devices.get(i), timeout));
     }
     return out;
+  }
+
+  /**
+   * Runs body as one NCCL group (ncclGroupStart ... ncclGroupEnd): how one thread drives the
+   * communicators of several GPUs of this process in one collective, and how NCCL fuses
+   * operations. The works that body's calls return are waited for after this returns (waiting
+   * inside body throws). A group inside body is part of this one.
+   *
+   * @param body the calls of the group
+   */
+  public static void group(Runnable body) {
+    if (GROUP.get() != null) {
+      body.run();
+      return;
+    }
+    List<Runnable> pending = new ArrayList<>();
+    GROUP.set(pending);
+    Nccl.groupStart();
+    try {
+      body.run();
+    } finally {
+      GROUP.remove();
+      try {
+        Nccl.groupEnd();
+      } finally {
+        pending.forEach(Runnable::run);
+      }
+    }
   }
 
   /** Polls a nonblocking communicator until its pending call is done. */
@@ -292,10 +323,12 @@ public final class NcclCommunicator implements Communicator {
     if (color < NO_COLOR) {
       throw new IllegalArgumentException("color must be >= 0 or NO_COLOR, got " + color);
     }
-    long child = Nccl.split(comm, color, key);
-    awaitReady(comm, timeout, "ncclCommSplit");
+    long child = Nccl.split(comm, color, key, () -> awaitReady(comm, timeout, "ncclCommSplit"));
     if (child == 0) {
-      return null;
+      if (color == NO_COLOR) {
+        return null;
+      }
+      throw new IllegalStateException("ncclCommSplit(color " + color + ") completed without a communicator");
     }
     awaitReady(child, timeout, "ncclCommSplit");
     return new NcclCommunicator(child, device, timeout);
@@ -455,6 +488,15 @@ public final class NcclCommunicator implements Communicator {
    * event serves every call: a stream wait takes the event's state when it is queued, so
    * recording the event again for the next call changes nothing for this one.
    */
+  /** The NCCL handle and stream, for tests that time the bare NCCL call beside ours. */
+  long handle() {
+    return comm;
+  }
+
+  Stream ncclStream() {
+    return stream;
+  }
+
   private void waitForDefaultStream() {
     handOff.record(Stream.defaultStream(device));
     stream.waitFor(handOff);
@@ -473,14 +515,23 @@ public final class NcclCommunicator implements Communicator {
     }
     try {
       waitForDefaultStream();
-      int status = call.getAsInt();
-      if (status == Nccl.IN_PROGRESS) {
-        awaitReady(comm, timeout, op);
-      }
+      call.getAsInt();
       Event spare = spareEvents.pollFirst();
       Event event = spare != null ? spare : Event.create(device, false);
-      event.record(stream);
       NcclWork work = new NcclWork(this, op, seq, event, held);
+      // A nonblocking communicator may return before its kernels are on the stream, with
+      // ncclInProgress or even ncclSuccess, and in a group NCCL launches them at its end: only
+      // once ncclCommGetAsyncError answers after that does the work's event follow them.
+      Runnable issue = () -> {
+        awaitReady(comm, timeout, op);
+        work.issue(stream);
+      };
+      List<Runnable> group = GROUP.get();
+      if (group == null) {
+        issue.run();
+      } else {
+        group.add(issue);
+      }
       while (!outstanding.isEmpty() && outstanding.peekFirst().isDone()) {
         outstanding.pollFirst(); // done: its event and tensors are released
       }

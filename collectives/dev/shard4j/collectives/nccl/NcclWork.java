@@ -5,6 +5,7 @@ import dev.shard4j.bindings.WaitTimeoutException;
 import dev.shard4j.collectives.CollectiveException;
 import dev.shard4j.collectives.Work;
 import dev.shard4j.tensor.Event;
+import dev.shard4j.tensor.Stream;
 import dev.shard4j.tensor.Tensor;
 import java.time.Duration;
 import java.util.List;
@@ -25,6 +26,9 @@ final class NcclWork implements Work {
   private final List<Tensor> held;
   private volatile Throwable error;
   private volatile boolean done;
+  // False while the operation sits in an unfinished NcclCommunicator.group: its event is recorded
+  // only when the group ends and NCCL has put the kernels on the stream.
+  private volatile boolean issued;
 
   NcclWork(NcclCommunicator owner, String op, long seq, Event event, List<Tensor> held) {
     this.owner = owner;
@@ -41,6 +45,10 @@ final class NcclWork implements Work {
 
   @Override
   public synchronized void await(Duration timeout) {
+    if (!issued) {
+      throw new IllegalStateException(op + " #" + seq + " was issued inside an NcclCommunicator.group that has not "
+          + "ended: await it after the group");
+    }
     long deadline = System.nanoTime() + timeout.toNanos();
     long pause = 1_000;
     while (!poll()) {
@@ -75,6 +83,9 @@ final class NcclWork implements Work {
     if (done) {
       return true;
     }
+    if (!issued) {
+      return false;
+    }
     CollectiveException failure = owner.failure(op, seq);
     if (failure != null) {
       finish(failure);
@@ -85,6 +96,12 @@ final class NcclWork implements Work {
       return true;
     }
     return false;
+  }
+
+  /** Records the event after the operation, once NCCL has put it on the stream. */
+  void issue(Stream stream) {
+    event.record(stream);
+    issued = true;
   }
 
   private void finish(Throwable e) {
