@@ -38,4 +38,7 @@ struct s4j_plan_s {
   // Device copies of segments and tiles (CUDA plans only).
   void* device_segments = nullptr;
   void* device_tiles = nullptr;
+  // The dtype pair of every segment (zero segments match any source), or -1: mixed pairs.
+  int32_t uniform_dst_dtype = -1;
+  int32_t uniform_src_dtype = -1;
 };

@@ -1,5 +1,7 @@
 // CUDA implementations of the fused kernels. The element math is common/kernel_math.h, the same
 // the host kernels use; the tests compare both.
+#include <type_traits>
+
 #include "../api/cuda_backend.h"
 #include "../common/dispatch.h"
 #include "cuda_check.h"
@@ -10,38 +12,84 @@ namespace {
 
 constexpr int kThreads = 256;
 constexpr int kMaxReduceInputs = 32;
+// Elements per access (16 bytes for halves, two 16-byte accesses for fp32), and the bytes each
+// thread loads before its first store: a memory-bound kernel needs many bytes in flight per SM to
+// approach the device's bandwidth; one load at a time per thread leaves it latency bound.
+constexpr int V = 8;
+constexpr int kBytesInFlight = 128;
+constexpr int kScalarsInFlight = 8;
+template <class T>
+constexpr int vectors_in_flight() {
+  return kBytesInFlight / (V * (int)sizeof(T)) > 0 ? kBytesInFlight / (V * (int)sizeof(T)) : 1;
+}
+// Elements one block of a copy plan handles: a tile is split into parts of this size so that a
+// plan launches many short blocks and the last wave of blocks is a small fraction of the run.
+constexpr int64_t kPartElements = 1 << 14;
+constexpr int kPartsPerTile = (int)(kTileElements / kPartElements);
+static_assert(kTileElements % kPartElements == 0, "tiles split into whole parts");
 
 cudaStream_t as_cuda(s4j_stream_t stream) { return reinterpret_cast<cudaStream_t>(stream); }
 
-// Eight elements moved by one aligned access (16 bytes for halves, two for fp32).
-template <class T, int V>
-struct alignas(sizeof(T) * V) Vec {
-  T x[V];
+// V elements moved by one aligned access (16 bytes for halves, two accesses for fp32).
+template <class T, int N>
+struct alignas(sizeof(T) * N) Vec {
+  T x[N];
 };
 
+template <class T>
+__device__ __forceinline__ bool vec_aligned(const void* p) {
+  return reinterpret_cast<uintptr_t>(p) % sizeof(Vec<T, V>) == 0;
+}
+
+// Copies count elements, converting and scaling, as the block's threads: vectors of V when both
+// sides are aligned for them, otherwise elements; each thread loads a batch before it stores.
 template <class D, class S, bool Scaled>
-__device__ void copy_tile(const Segment& seg, int64_t begin, int64_t count, double scale) {
-  using C = compute_t<D, S>;
-  const C c = (C)scale;
-  const S* src = reinterpret_cast<const S*>(seg.src) + begin;
-  D* dst = reinterpret_cast<D*>(seg.dst) + begin;
-  constexpr int V = 8;
+__device__ void copy_range(const S* src, D* dst, int64_t count, compute_t<D, S> c) {
   int64_t done = 0;
-  if (reinterpret_cast<uintptr_t>(src) % sizeof(Vec<S, V>) == 0 &&
-      reinterpret_cast<uintptr_t>(dst) % sizeof(Vec<D, V>) == 0) {
+  if (vec_aligned<S>(src) && vec_aligned<D>(dst)) {
+    constexpr int kBatch = vectors_in_flight<S>();
     const int64_t vectors = count / V;
-    for (int64_t v = threadIdx.x; v < vectors; v += blockDim.x) {
-      Vec<S, V> in = reinterpret_cast<const Vec<S, V>*>(src)[v];
-      Vec<D, V> out;
+    const Vec<S, V>* in = reinterpret_cast<const Vec<S, V>*>(src);
+    Vec<D, V>* out = reinterpret_cast<Vec<D, V>*>(dst);
+    for (int64_t base = threadIdx.x; base < vectors; base += (int64_t)blockDim.x * kBatch) {
+      Vec<S, V> buf[kBatch];
 #pragma unroll
-      for (int k = 0; k < V; k++) out.x[k] = scaled_convert<D, S, Scaled>(in.x[k], c);
-      reinterpret_cast<Vec<D, V>*>(dst)[v] = out;
+      for (int u = 0; u < kBatch; u++) {
+        const int64_t v = base + (int64_t)u * blockDim.x;
+        if (v < vectors) buf[u] = in[v];
+      }
+#pragma unroll
+      for (int u = 0; u < kBatch; u++) {
+        const int64_t v = base + (int64_t)u * blockDim.x;
+        if (v < vectors) {
+          Vec<D, V> o;
+#pragma unroll
+          for (int k = 0; k < V; k++) o.x[k] = scaled_convert<D, S, Scaled>(buf[u].x[k], c);
+          out[v] = o;
+        }
+      }
     }
     done = vectors * V;
   }
-  for (int64_t k = done + threadIdx.x; k < count; k += blockDim.x) {
-    dst[k] = scaled_convert<D, S, Scaled>(src[k], c);
+  for (int64_t base = done + threadIdx.x; base < count; base += (int64_t)blockDim.x * kScalarsInFlight) {
+    S buf[kScalarsInFlight];
+#pragma unroll
+    for (int u = 0; u < kScalarsInFlight; u++) {
+      const int64_t k = base + (int64_t)u * blockDim.x;
+      if (k < count) buf[u] = src[k];
+    }
+#pragma unroll
+    for (int u = 0; u < kScalarsInFlight; u++) {
+      const int64_t k = base + (int64_t)u * blockDim.x;
+      if (k < count) dst[k] = scaled_convert<D, S, Scaled>(buf[u], c);
+    }
   }
+}
+
+template <class D, class S, bool Scaled>
+__device__ void copy_tile(const Segment& seg, int64_t begin, int64_t count, double scale) {
+  copy_range<D, S, Scaled>(reinterpret_cast<const S*>(seg.src) + begin, reinterpret_cast<D*>(seg.dst) + begin,
+                           count, (compute_t<D, S>)scale);
 }
 
 template <class D>
@@ -61,20 +109,54 @@ __device__ void float_dispatch(int dtype, F&& f) {
   }
 }
 
-// One block per tile: the tile names its segment, so a block never searches.
-__global__ void plan_kernel(const Segment* segments, const Tile* tiles, double scale) {
-  const Tile tile = tiles[blockIdx.x];
-  const Segment seg = segments[tile.segment];
+// float_dispatch without fp64, on the host.
+template <class F>
+void half_or_float_dispatch(int dtype, F&& f) {
+  switch (dtype) {
+    case S4J_BF16: f(type_tag<bf16>{}); break;
+    case S4J_F16: f(type_tag<f16>{}); break;
+    default: f(type_tag<float>{}); break;
+  }
+}
+
+// One part of a segment: kPartsPerTile blocks per tile, so a block never searches; false for the
+// blocks past the end of a short tile.
+__device__ __forceinline__ bool locate_part(const Tile* tiles, int& segment, int64_t& begin, int64_t& count) {
+  const Tile tile = tiles[blockIdx.x / kPartsPerTile];
+  const int64_t first = (blockIdx.x % kPartsPerTile) * kPartElements;
+  if (first >= tile.count) return false;
+  segment = tile.segment;
+  begin = tile.begin + first;
+  count = tile.count - first < kPartElements ? tile.count - first : kPartElements;
+  return true;
+}
+
+template <class D, class S>
+__device__ __forceinline__ void run_part(const Segment& seg, int64_t begin, int64_t count, double scale) {
+  if (seg.src == 0) zero_tile<D>(seg, begin, count);
+  else if (scale == 1.0) copy_tile<D, S, false>(seg, begin, count, scale);
+  else copy_tile<D, S, true>(seg, begin, count, scale);
+}
+
+// For plans whose segments all convert S to D (or write zeros of D): the common case, compiled
+// on its own so that its register use, and so the blocks resident per SM, are its own.
+template <class D, class S>
+__global__ void __launch_bounds__(kThreads, 3) typed_plan_kernel(const Segment* segments, const Tile* tiles, double scale) {
+  int segment;
+  int64_t begin, count;
+  if (!locate_part(tiles, segment, begin, count)) return;
+  run_part<D, S>(segments[segment], begin, count, scale);
+}
+
+// For plans that mix dtype pairs: each block dispatches on its segment's.
+__global__ void mixed_plan_kernel(const Segment* segments, const Tile* tiles, double scale) {
+  int segment;
+  int64_t begin, count;
+  if (!locate_part(tiles, segment, begin, count)) return;
+  const Segment seg = segments[segment];
   float_dispatch(seg.dst_dtype, [&](auto d) {
-    using D = typename decltype(d)::type;
-    if (seg.src == 0) {
-      zero_tile<D>(seg, tile.begin, tile.count);
-      return;
-    }
     float_dispatch(seg.src_dtype, [&](auto s) {
-      using S = typename decltype(s)::type;
-      if (scale == 1.0) copy_tile<D, S, false>(seg, tile.begin, tile.count, scale);
-      else copy_tile<D, S, true>(seg, tile.begin, tile.count, scale);
+      run_part<typename decltype(d)::type, typename decltype(s)::type>(seg, begin, count, scale);
     });
   });
 }
@@ -84,33 +166,73 @@ struct ReduceBuffers {
   uint64_t dst[kMaxReduceInputs];
 };
 
-template <class D, class S>
-__global__ void reduce_kernel(ReduceBuffers inputs, int n, int n_dst, int64_t count, int op, double premul,
-                              double postmul) {
+// The reduction of N consecutive elements at vector index k of every input (N = V: one vector
+// access per input; N = 1: one element).
+template <class D, class S, int N>
+__device__ __forceinline__ void reduce_at(const ReduceBuffers& b, int n, int n_dst, int64_t k, int op,
+                                          double premul, double postmul) {
   using A = accumulate_t<S>;
   const bool pre = premul != 1.0, post = postmul != 1.0;
   const A pre_a = (A)premul, post_a = (A)postmul;
-  for (int64_t k = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; k < count;
-       k += (int64_t)gridDim.x * blockDim.x) {
-    A x = convert<A>(reinterpret_cast<const S*>(inputs.src[0])[k]);
-    A acc = pre ? x * pre_a : x;
-    for (int i = 1; i < n; i++) {
-      x = convert<A>(reinterpret_cast<const S*>(inputs.src[i])[k]);
-      acc = combine<A>(op, acc, pre ? x * pre_a : x);
+  A acc[N];
+  Vec<S, N> x = reinterpret_cast<const Vec<S, N>*>(b.src[0])[k];
+#pragma unroll
+  for (int j = 0; j < N; j++) acc[j] = pre ? convert<A>(x.x[j]) * pre_a : convert<A>(x.x[j]);
+  // Unrolled so that the loads of several inputs are in flight together.
+#pragma unroll 4
+  for (int i = 1; i < n; i++) {
+    x = reinterpret_cast<const Vec<S, N>*>(b.src[i])[k];
+#pragma unroll
+    for (int j = 0; j < N; j++) {
+      const A y = convert<A>(x.x[j]);
+      acc[j] = combine<A>(op, acc[j], pre ? y * pre_a : y);
     }
-    const D result = convert<D>(post ? acc * post_a : acc);
-    for (int j = 0; j < n_dst; j++) reinterpret_cast<D*>(inputs.dst[j])[k] = result;
   }
+  Vec<D, N> out;
+#pragma unroll
+  for (int j = 0; j < N; j++) out.x[j] = convert<D>(post ? acc[j] * post_a : acc[j]);
+  for (int d = 0; d < n_dst; d++) reinterpret_cast<Vec<D, N>*>(b.dst[d])[k] = out;
+}
+
+// Vectors of V where every buffer is aligned for them, then the elements left. Only reductions
+// that keep the dtype (the ones collectives run) have the vector path: it is most of the code.
+template <class D, class S>
+__global__ void reduce_kernel(ReduceBuffers inputs, int n, int n_dst, int64_t count, bool vectorized, int op,
+                              double premul, double postmul) {
+  const int64_t first = blockIdx.x * (int64_t)blockDim.x + threadIdx.x, stride = (int64_t)gridDim.x * blockDim.x;
+  int64_t done = 0;
+  if constexpr (std::is_same<D, S>::value) {
+    if (vectorized) {
+      const int64_t vectors = count / V;
+      for (int64_t v = first; v < vectors; v += stride) reduce_at<D, S, V>(inputs, n, n_dst, v, op, premul, postmul);
+      done = vectors * V;
+    }
+  }
+  for (int64_t k = done + first; k < count; k += stride) reduce_at<D, S, 1>(inputs, n, n_dst, k, op, premul, postmul);
+}
+
+template <class D, class S, int N>
+__device__ __forceinline__ void accumulate_at(D* dst, const S* src, int64_t k, compute_t<D, S> c) {
+  using C = compute_t<D, S>;
+  Vec<D, N> a = reinterpret_cast<const Vec<D, N>*>(dst)[k];
+  const Vec<S, N> x = reinterpret_cast<const Vec<S, N>*>(src)[k];
+#pragma unroll
+  for (int j = 0; j < N; j++) a.x[j] = convert<D>(convert<C>(a.x[j]) + c * convert<C>(x.x[j]));
+  reinterpret_cast<Vec<D, N>*>(dst)[k] = a;
 }
 
 template <class D, class S>
-__global__ void accumulate_kernel(D* dst, const S* src, int64_t count, double scale) {
+__global__ void accumulate_kernel(D* dst, const S* src, int64_t count, bool vectorized, double scale) {
   using C = compute_t<D, S>;
   const C c = (C)scale;
-  for (int64_t k = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; k < count;
-       k += (int64_t)gridDim.x * blockDim.x) {
-    dst[k] = convert<D>(convert<C>(dst[k]) + c * convert<C>(src[k]));
+  const int64_t first = blockIdx.x * (int64_t)blockDim.x + threadIdx.x, stride = (int64_t)gridDim.x * blockDim.x;
+  int64_t done = 0;
+  if (vectorized) {
+    const int64_t vectors = count / V;
+    for (int64_t v = first; v < vectors; v += stride) accumulate_at<D, S, V>(dst, src, v, c);
+    done = vectors * V;
   }
+  for (int64_t k = done + first; k < count; k += stride) accumulate_at<D, S, 1>(dst, src, k, c);
 }
 
 template <class G, class P>
@@ -142,6 +264,15 @@ int plan_upload(s4j_plan_s& plan) {
   S4J_CUDA(cudaMalloc(&plan.device_tiles, tile_bytes));
   S4J_CUDA(cudaMemcpy(plan.device_segments, plan.segments.data(), seg_bytes, cudaMemcpyHostToDevice));
   S4J_CUDA(cudaMemcpy(plan.device_tiles, plan.tiles.data(), tile_bytes, cudaMemcpyHostToDevice));
+  plan.uniform_dst_dtype = plan.segments.empty() ? -1 : plan.segments[0].dst_dtype;
+  plan.uniform_src_dtype = -1;
+  for (const Segment& seg : plan.segments) {
+    if (seg.dst_dtype != plan.uniform_dst_dtype) plan.uniform_dst_dtype = -1;
+    if (seg.src == 0) continue;
+    if (plan.uniform_src_dtype == -1) plan.uniform_src_dtype = seg.src_dtype;
+    else if (seg.src_dtype != plan.uniform_src_dtype) plan.uniform_dst_dtype = -1;
+  }
+  if (plan.uniform_src_dtype == -1) plan.uniform_src_dtype = plan.uniform_dst_dtype;  // zeros only
   return S4J_OK;
 }
 
@@ -157,8 +288,20 @@ int plan_release(s4j_plan_s& plan) {
 
 int plan_run(const s4j_plan_s& plan, double scale, s4j_stream_t stream) {
   S4J_CUDA(cudaSetDevice(plan.device));
-  plan_kernel<<<(unsigned)plan.tiles.size(), kThreads, 0, as_cuda(stream)>>>(
-      static_cast<const Segment*>(plan.device_segments), static_cast<const Tile*>(plan.device_tiles), scale);
+  const unsigned blocks = (unsigned)(plan.tiles.size() * kPartsPerTile);
+  const auto* segments = static_cast<const Segment*>(plan.device_segments);
+  const auto* tiles = static_cast<const Tile*>(plan.device_tiles);
+  // fp64 plans are rare: they take the mixed kernel rather than four more compiled copies.
+  if (plan.uniform_dst_dtype < 0 || plan.uniform_dst_dtype == S4J_F64 || plan.uniform_src_dtype == S4J_F64) {
+    mixed_plan_kernel<<<blocks, kThreads, 0, as_cuda(stream)>>>(segments, tiles, scale);
+  } else {
+    half_or_float_dispatch(plan.uniform_dst_dtype, [&](auto d) {
+      half_or_float_dispatch(plan.uniform_src_dtype, [&](auto s) {
+        typed_plan_kernel<typename decltype(d)::type, typename decltype(s)::type>
+            <<<blocks, kThreads, 0, as_cuda(stream)>>>(segments, tiles, scale);
+      });
+    });
+  }
   S4J_CUDA(cudaGetLastError());
   return S4J_OK;
 }
@@ -175,8 +318,11 @@ int reduce(int device, s4j_stream_t stream, int n, const uint64_t* srcs, int src
     using D = typename decltype(d)::type;
     dispatch_dtype(src_dtype, [&](auto s) {
       using S = typename decltype(s)::type;
-      reduce_kernel<D, S><<<grid_for(count), kThreads, 0, as_cuda(stream)>>>(
-          inputs, n, n_dst, count, op, premul, postmul);
+      bool vectorized = std::is_same<D, S>::value;
+      for (int i = 0; i < n; i++) vectorized &= srcs[i] % sizeof(Vec<S, V>) == 0;
+      for (int j = 0; j < n_dst; j++) vectorized &= dsts[j] % sizeof(Vec<D, V>) == 0;
+      reduce_kernel<D, S><<<grid_for(vectorized ? count / V : count), kThreads, 0, as_cuda(stream)>>>(
+          inputs, n, n_dst, count, vectorized, op, premul, postmul);
     });
   });
   S4J_CUDA(cudaGetLastError());
@@ -191,8 +337,10 @@ int accumulate(int device, s4j_stream_t stream, void* dst, int dst_dtype, const 
     dispatch_dtype(src_dtype, [&](auto s) {
       using S = typename decltype(s)::type;
       if constexpr (is_floating<D>::value && is_floating<S>::value) {
-        accumulate_kernel<D, S><<<grid_for(count), kThreads, 0, as_cuda(stream)>>>(
-            static_cast<D*>(dst), static_cast<const S*>(src), count, scale);
+        const bool vectorized = reinterpret_cast<uintptr_t>(dst) % sizeof(Vec<D, V>) == 0 &&
+                                reinterpret_cast<uintptr_t>(src) % sizeof(Vec<S, V>) == 0;
+        accumulate_kernel<D, S><<<grid_for(vectorized ? count / V : count), kThreads, 0, as_cuda(stream)>>>(
+            static_cast<D*>(dst), static_cast<const S*>(src), count, vectorized, scale);
       }
     });
   });

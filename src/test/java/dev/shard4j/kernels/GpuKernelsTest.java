@@ -113,10 +113,12 @@ class GpuKernelsTest {
       List<long[]> shapes = new ArrayList<>();
       List<Tensor> hostParams = new ArrayList<>();
       List<Tensor> gpuParams = new ArrayList<>();
+      // Plans of one dtype pair run a kernel compiled for it; mixed plans dispatch per segment.
+      DType common = r.nextBoolean() ? Reference.floatType(r) : null;
       for (int p = 0; p < 1 + r.nextInt(6); p++) {
         long[] shape = {1 + r.nextInt(300), 1 + r.nextInt(700)};
         shapes.add(shape);
-        Tensor h = random(r, Reference.floatType(r), shape);
+        Tensor h = random(r, common != null ? common : Reference.floatType(r), shape);
         hostParams.add(h);
         gpuParams.add(onGpu(h));
       }
@@ -174,12 +176,25 @@ class GpuKernelsTest {
         ReduceKernel.reduce(gpuIn, g, op, pre, post, null);
         sameBits("reduce " + type + " " + op, List.of(h), List.of(keep(g.to(Device.CPU))));
       }
+      // Buffers that are not aligned for vector access take the element path.
+      List<Tensor> hostOdd = hostIn.stream().map(t -> keep(t.narrow(0, 1, n - 1))).toList();
+      List<Tensor> gpuOdd = gpuIn.stream().map(t -> keep(t.narrow(0, 1, n - 1))).toList();
+      Tensor hOdd = keep(Tensors.zeros(allocator, type, Device.CPU, n - 1));
+      Tensor gOdd = keep(Tensors.zeros(allocator, type, GPU, n - 1));
+      ReduceKernel.reduce(hostOdd, hOdd, ReduceOp.SUM, 1, 1, null);
+      ReduceKernel.reduce(gpuOdd, gOdd, ReduceOp.SUM, 1, 1, null);
+      sameBits("reduce " + type + " unaligned", List.of(hOdd), List.of(keep(gOdd.to(Device.CPU))));
       if (type.isFloatingPoint()) {
         Tensor h = keep(Tensors.uniform(allocator, DType.F32, Device.CPU, 5, -1, 1, n));
         Tensor g = onGpu(h);
         AccumulateKernel.accumulate(h, hostIn.get(0), 0.125, null);
         AccumulateKernel.accumulate(g, gpuIn.get(0), 0.125, null);
         sameBits("accumulate " + type, List.of(h), List.of(keep(g.to(Device.CPU))));
+        Tensor hOddSum = keep(h.narrow(0, 3, n - 3));
+        Tensor gOddSum = keep(g.narrow(0, 3, n - 3));
+        AccumulateKernel.accumulate(hOddSum, keep(hostOdd.get(1).narrow(0, 0, n - 3)), -0.5, null);
+        AccumulateKernel.accumulate(gOddSum, keep(gpuOdd.get(1).narrow(0, 0, n - 3)), -0.5, null);
+        sameBits("accumulate " + type + " unaligned", List.of(h), List.of(keep(g.to(Device.CPU))));
       }
     }
     Tensor p = random(r, DType.F32, n);
