@@ -31,13 +31,23 @@ for entry in "${entries[@]}"; do
 done
 classpath=${classpath#:}
 java_opts=(--enable-native-access=ALL-UNNAMED -Dorg.bytedeco.javacpp.cachedir=/tmp/shard4j-javacpp)
+# Every stage has a time limit (seconds; GPU_CHECK_SCALE multiplies them all), so that one that
+# hangs or crawls leaves time for the others: a lent GPU machine is held for minutes, not hours.
+scale=${GPU_CHECK_SCALE:-1}
+limited() { local secs=$1; shift; timeout -k 10 "$(( secs * scale ))" "$@"; }
 
 echo "== shard4j info" | tee "$out/info.log"
-"$JAVA" "${java_opts[@]}" -cp "$classpath" dev.shard4j.collectives.cli.Shard4jCommand info 2>&1 | tee -a "$out/info.log"
+limited 60 "$JAVA" "${java_opts[@]}" -cp "$classpath" dev.shard4j.collectives.cli.Shard4jCommand info 2>&1 | tee -a "$out/info.log"
 
 if ! nvidia-smi -L >/dev/null 2>&1; then
   echo "gpu-check: no NVIDIA GPU here (nvidia-smi finds none): the gpu tests and GPU benchmarks were not run."
   exit 0
+fi
+if grep -qE '^(CUDA|cuBLAS|NCCL): *(no |not )' "$out/info.log"; then
+  # The presets hide why a library failed to load unless JavaCPP's debug log is on.
+  limited 60 "$JAVA" "${java_opts[@]}" -Dorg.bytedeco.javacpp.logger.debug=true -cp "$classpath" \
+    dev.shard4j.collectives.cli.Shard4jCommand info > "$out/info-debug.log" 2>&1
+  grep -iE 'error|fail|cannot|not found|undefined' "$out/info-debug.log" | head -20
 fi
 
 launcher=$(ls "$root"/.device/lib/junit-platform-console-standalone-*.jar 2>/dev/null | head -1)
@@ -50,27 +60,45 @@ if [ -z "$launcher" ]; then
 fi
 
 echo "== gpu tests"
-"$JAVA" "${java_opts[@]}" -jar "$launcher" -cp "$classpath" --scan-classpath --include-tag gpu \
-  --details=tree --disable-banner --reports-dir "$out/junit" > "$out/gpu-tests.log" 2>&1
+limited 240 "$JAVA" "${java_opts[@]}" -jar "$launcher" -cp "$classpath" --scan-classpath --include-tag gpu \
+  --details=tree --disable-banner > "$out/gpu-tests.log" 2>&1
 tests_status=$?
 tail -n 25 "$out/gpu-tests.log"
 
 echo "== kernel benchmark on cuda:0"
-"$JAVA" "${java_opts[@]}" -cp "$classpath" dev.shard4j.collectives.cli.Shard4jCommand bench kernels \
+limited 120 "$JAVA" "${java_opts[@]}" -cp "$classpath" dev.shard4j.collectives.cli.Shard4jCommand bench kernels \
   --device cuda:0 --elements 67108864 -n 21 --json "$out/bench-kernels-cuda.json" 2>&1 | tee "$out/bench-kernels-cuda.log"
 bench_status=${PIPESTATUS[0]}
 
 echo "== PyTorch doing the same work on the same GPU"
-python3 "$root/scripts/peers/torch_kernels.py" --ours "$out/bench-kernels-cuda.json" --repeats 21 \
+limited 150 python3 "$root/scripts/peers/torch_kernels.py" --ours "$out/bench-kernels-cuda.json" --repeats 21 \
   --json "$out/torch-kernels.json" > "$out/torch-kernels.log" 2>&1
 torch_status=$?
 tail -n 3 "$out/torch-kernels.log"
+
+echo "== collectives on the GPUs through NCCL (one rank per GPU)"
+gpus=$(nvidia-smi -L | wc -l)
+perf_status=0
+for op in all_reduce all_gather reduce_scatter broadcast; do
+  limited 60 "$JAVA" "${java_opts[@]}" -cp "$classpath" dev.shard4j.collectives.cli.Shard4jCommand perf "$op" --backend nccl \
+    --ranks "$gpus" -b 8 -e 256M -f 8 -n 20 -w 5 -d bfloat16 --json "$out/perf-nccl-$op.json" 2>&1 \
+    | tee "$out/perf-nccl-$op.log" || perf_status=1
+done
+
+echo "== train on the GPUs (one NCCL rank per GPU), with and without overlap"
+train_status=0
+for overlap in --overlap --no-overlap; do
+  limited 120 "$JAVA" "${java_opts[@]}" -cp "$classpath" dev.shard4j.collectives.cli.Shard4jCommand train --device cuda \
+    --ranks "$gpus" --steps 50 --hidden 4096 --batch 1024 --check "$overlap" > "$out/train$overlap.log" 2>&1 \
+    || train_status=1
+  grep -E '^# (shard4j train|done|communication|check)' "$out/train$overlap.log"
+done
 
 echo "== JMH: allocation and kernels on cuda:0 (short settings)"
 jmh_status=0
 if [ -d "$root/jmh/target/classes/META-INF" ]; then
   jmh_cp="$classpath:$root/jmh/target/classes:$root/jmh/target/lib/*"
-  "$JAVA" "${java_opts[@]}" -cp "$jmh_cp" org.openjdk.jmh.Main \
+  limited 150 "$JAVA" "${java_opts[@]}" -cp "$jmh_cp" org.openjdk.jmh.Main \
     '^dev.shard4j.jmh.(Allocation|Kernel)Benchmark' -p device=cuda:0 -p elements=4096,16777216 \
     -f 0 -wi 1 -w 300ms -i 2 -r 500ms -rf json -rff "$out/jmh-gpu.json" > "$out/jmh-gpu.log" 2>&1 \
     && "$JAVA" -cp "$jmh_cp" dev.shard4j.jmh.Summary "$out/jmh-gpu.json" > "$out/jmh-gpu.md" 2>&1 \
@@ -80,24 +108,6 @@ else
   echo "gpu-check: jmh/target/classes is missing (mvn -f jmh/pom.xml package with JDK 17, then carry it)"
   jmh_status=1
 fi
-
-echo "== collectives on the GPUs through NCCL (one rank per GPU)"
-gpus=$(nvidia-smi -L | wc -l)
-perf_status=0
-for op in all_reduce all_gather reduce_scatter broadcast; do
-  "$JAVA" "${java_opts[@]}" -cp "$classpath" dev.shard4j.collectives.cli.Shard4jCommand perf "$op" --backend nccl \
-    --ranks "$gpus" -b 8 -e 256M -f 8 -n 20 -w 5 -d bfloat16 --json "$out/perf-nccl-$op.json" 2>&1 \
-    | tee "$out/perf-nccl-$op.log" || perf_status=1
-done
-
-echo "== train on the GPUs (one NCCL rank per GPU), with and without overlap"
-train_status=0
-for overlap in --overlap --no-overlap; do
-  "$JAVA" "${java_opts[@]}" -cp "$classpath" dev.shard4j.collectives.cli.Shard4jCommand train --device cuda \
-    --ranks "$gpus" --steps 50 --hidden 4096 --batch 1024 --check "$overlap" > "$out/train$overlap.log" 2>&1 \
-    || train_status=1
-  grep -E '^# (shard4j train|done|communication|check)' "$out/train$overlap.log"
-done
 
 echo "== kernels: ours and PyTorch's on the same GPU"
 sed -n '/^# /,$p' "$out/torch-kernels.log"
