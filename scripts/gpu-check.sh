@@ -4,7 +4,8 @@
 # doing the same work on the same GPU (scripts/peers/torch_kernels.py), the JMH benchmarks that
 # need a GPU (short settings), and the NCCL collectives through `shard4j perf` on one rank per GPU.
 # Logs go under $OUT (or target/gpu-check); the last lines printed are the kernel table (ours,
-# PyTorch's, the ratio, the fraction of device copy bandwidth) and the summary. About 3 minutes.
+# PyTorch's, the ratio, the fraction of device copy bandwidth) and the summary. About 80 s on an
+# H200 (2026-11-26).
 #
 # Build here: mvn -DskipTests install && mvn -f jmh/pom.xml package (with JDK 17) &&
 #   ../shared/device/pack.sh; carry .device, jmh/target/classes and jmh/target/lib.
