@@ -16,6 +16,14 @@ inline int check(cudaError_t error, const char* call, const char* file, int line
               cudaGetErrorName(error), (int)error, file, line);
 }
 
+// Makes device current for this thread. cudaSetDevice is a driver call paid on every event,
+// stream and launch call; the current device is a thread-local read, so set it only on a change.
+inline cudaError_t make_current(int device) {
+  int current = -1;
+  if (cudaGetDevice(&current) == cudaSuccess && current == device) return cudaSuccess;
+  return cudaSetDevice(device);
+}
+
 }  // namespace s4j::cuda
 
 #define S4J_CUDA(call) S4J_TRY(::s4j::cuda::check((call), #call, __FILE__, __LINE__))

@@ -76,7 +76,7 @@ unsigned blocks_for(int64_t n) {
 
 int copy_strided(int device, s4j_stream_t stream, const StridedLayout& layout, void* dst,
                  int dst_dtype, const void* src, int src_dtype) {
-  S4J_CUDA(cudaSetDevice(device));
+  S4J_CUDA(make_current(device));
   cudaStream_t s = reinterpret_cast<cudaStream_t>(stream);
   const int64_t n = layout.numel();
   if (dst_dtype == src_dtype && layout.contiguous()) {
@@ -97,7 +97,7 @@ int copy_strided(int device, s4j_stream_t stream, const StridedLayout& layout, v
 
 int fill(int device, s4j_stream_t stream, const StridedLayout& layout, void* dst, int dtype,
          double float_value, int64_t int_value) {
-  S4J_CUDA(cudaSetDevice(device));
+  S4J_CUDA(make_current(device));
   cudaStream_t s = reinterpret_cast<cudaStream_t>(stream);
   const int64_t n = layout.numel();
   dispatch_dtype(dtype, [&](auto t) {
@@ -110,7 +110,7 @@ int fill(int device, s4j_stream_t stream, const StridedLayout& layout, void* dst
 }
 
 int relu(int device, s4j_stream_t stream, int dtype, int64_t n, const void* in, void* out) {
-  S4J_CUDA(cudaSetDevice(device));
+  S4J_CUDA(make_current(device));
   cudaStream_t s = reinterpret_cast<cudaStream_t>(stream);
   dispatch_dtype(dtype, [&](auto t) {
     using T = typename decltype(t)::type;
@@ -122,7 +122,7 @@ int relu(int device, s4j_stream_t stream, int dtype, int64_t n, const void* in, 
 
 int relu_backward(int device, s4j_stream_t stream, int dtype, int64_t n, const void* grad_out, const void* out,
                   void* grad_in) {
-  S4J_CUDA(cudaSetDevice(device));
+  S4J_CUDA(make_current(device));
   cudaStream_t s = reinterpret_cast<cudaStream_t>(stream);
   dispatch_dtype(dtype, [&](auto t) {
     using T = typename decltype(t)::type;

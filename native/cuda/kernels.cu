@@ -12,15 +12,20 @@ namespace {
 
 constexpr int kThreads = 256;
 constexpr int kMaxReduceInputs = 32;
-// Elements per access (16 bytes for halves, two 16-byte accesses for fp32), and the bytes each
-// thread loads before its first store: a memory-bound kernel needs many bytes in flight per SM to
-// approach the device's bandwidth; one load at a time per thread leaves it latency bound.
-constexpr int V = 8;
+// Elements per access: as many as make 16 bytes of the wider type, the widest load a thread
+// issues (a 32-byte vector becomes two loads that each touch every other 16 bytes of a warp's
+// span, and ran 25% slower on an H200). And the bytes each thread loads before its first store:
+// a memory-bound kernel needs many bytes in flight per SM to approach the device's bandwidth;
+// one load at a time per thread leaves it latency bound.
+template <class D, class S>
+constexpr int vec_width() {
+  return 16 / (int)(sizeof(D) > sizeof(S) ? sizeof(D) : sizeof(S));
+}
 constexpr int kBytesInFlight = 128;
 constexpr int kScalarsInFlight = 8;
-template <class T>
+template <class T, int W>
 constexpr int vectors_in_flight() {
-  return kBytesInFlight / (V * (int)sizeof(T)) > 0 ? kBytesInFlight / (V * (int)sizeof(T)) : 1;
+  return kBytesInFlight / (W * (int)sizeof(T)) > 0 ? kBytesInFlight / (W * (int)sizeof(T)) : 1;
 }
 // Elements one block of a copy plan handles: a tile is split into parts of this size so that a
 // plan launches many short blocks and the last wave of blocks is a small fraction of the run.
@@ -30,29 +35,30 @@ static_assert(kTileElements % kPartElements == 0, "tiles split into whole parts"
 
 cudaStream_t as_cuda(s4j_stream_t stream) { return reinterpret_cast<cudaStream_t>(stream); }
 
-// V elements moved by one aligned access (16 bytes for halves, two accesses for fp32).
+// N elements moved by one aligned access.
 template <class T, int N>
 struct alignas(sizeof(T) * N) Vec {
   T x[N];
 };
 
-template <class T>
-__device__ __forceinline__ bool vec_aligned(const void* p) {
-  return reinterpret_cast<uintptr_t>(p) % sizeof(Vec<T, V>) == 0;
+template <class T, int N>
+__host__ __device__ __forceinline__ bool vec_aligned(const void* p) {
+  return reinterpret_cast<uintptr_t>(p) % sizeof(Vec<T, N>) == 0;
 }
 
-// Copies count elements, converting and scaling, as the block's threads: vectors of V when both
+// Copies count elements, converting and scaling, as the block's threads: vectors of W when both
 // sides are aligned for them, otherwise elements; each thread loads a batch before it stores.
 template <class D, class S, bool Scaled>
 __device__ void copy_range(const S* src, D* dst, int64_t count, compute_t<D, S> c) {
+  constexpr int W = vec_width<D, S>();
   int64_t done = 0;
-  if (vec_aligned<S>(src) && vec_aligned<D>(dst)) {
-    constexpr int kBatch = vectors_in_flight<S>();
-    const int64_t vectors = count / V;
-    const Vec<S, V>* in = reinterpret_cast<const Vec<S, V>*>(src);
-    Vec<D, V>* out = reinterpret_cast<Vec<D, V>*>(dst);
+  if (vec_aligned<S, W>(src) && vec_aligned<D, W>(dst)) {
+    constexpr int kBatch = vectors_in_flight<S, W>();
+    const int64_t vectors = count / W;
+    const Vec<S, W>* in = reinterpret_cast<const Vec<S, W>*>(src);
+    Vec<D, W>* out = reinterpret_cast<Vec<D, W>*>(dst);
     for (int64_t base = threadIdx.x; base < vectors; base += (int64_t)blockDim.x * kBatch) {
-      Vec<S, V> buf[kBatch];
+      Vec<S, W> buf[kBatch];
 #pragma unroll
       for (int u = 0; u < kBatch; u++) {
         const int64_t v = base + (int64_t)u * blockDim.x;
@@ -62,14 +68,14 @@ __device__ void copy_range(const S* src, D* dst, int64_t count, compute_t<D, S> 
       for (int u = 0; u < kBatch; u++) {
         const int64_t v = base + (int64_t)u * blockDim.x;
         if (v < vectors) {
-          Vec<D, V> o;
+          Vec<D, W> o;
 #pragma unroll
-          for (int k = 0; k < V; k++) o.x[k] = scaled_convert<D, S, Scaled>(buf[u].x[k], c);
+          for (int k = 0; k < W; k++) o.x[k] = scaled_convert<D, S, Scaled>(buf[u].x[k], c);
           out[v] = o;
         }
       }
     }
-    done = vectors * V;
+    done = vectors * W;
   }
   for (int64_t base = done + threadIdx.x; base < count; base += (int64_t)blockDim.x * kScalarsInFlight) {
     S buf[kScalarsInFlight];
@@ -166,7 +172,7 @@ struct ReduceBuffers {
   uint64_t dst[kMaxReduceInputs];
 };
 
-// The reduction of N consecutive elements at vector index k of every input (N = V: one vector
+// The reduction of N consecutive elements at vector index k of every input (N = W: one vector
 // access per input; N = 1: one element).
 template <class D, class S, int N>
 __device__ __forceinline__ void reduce_at(const ReduceBuffers& b, int n, int n_dst, int64_t k, int op,
@@ -194,7 +200,7 @@ __device__ __forceinline__ void reduce_at(const ReduceBuffers& b, int n, int n_d
   for (int d = 0; d < n_dst; d++) reinterpret_cast<Vec<D, N>*>(b.dst[d])[k] = out;
 }
 
-// Vectors of V where every buffer is aligned for them, then the elements left. Only reductions
+// Vectors of W where every buffer is aligned for them, then the elements left. Only reductions
 // that keep the dtype (the ones collectives run) have the vector path: it is most of the code.
 template <class D, class S>
 __global__ void reduce_kernel(ReduceBuffers inputs, int n, int n_dst, int64_t count, bool vectorized, int op,
@@ -202,10 +208,11 @@ __global__ void reduce_kernel(ReduceBuffers inputs, int n, int n_dst, int64_t co
   const int64_t first = blockIdx.x * (int64_t)blockDim.x + threadIdx.x, stride = (int64_t)gridDim.x * blockDim.x;
   int64_t done = 0;
   if constexpr (std::is_same<D, S>::value) {
+    constexpr int W = vec_width<D, S>();
     if (vectorized) {
-      const int64_t vectors = count / V;
-      for (int64_t v = first; v < vectors; v += stride) reduce_at<D, S, V>(inputs, n, n_dst, v, op, premul, postmul);
-      done = vectors * V;
+      const int64_t vectors = count / W;
+      for (int64_t v = first; v < vectors; v += stride) reduce_at<D, S, W>(inputs, n, n_dst, v, op, premul, postmul);
+      done = vectors * W;
     }
   }
   for (int64_t k = done + first; k < count; k += stride) reduce_at<D, S, 1>(inputs, n, n_dst, k, op, premul, postmul);
@@ -227,10 +234,11 @@ __global__ void accumulate_kernel(D* dst, const S* src, int64_t count, bool vect
   const C c = (C)scale;
   const int64_t first = blockIdx.x * (int64_t)blockDim.x + threadIdx.x, stride = (int64_t)gridDim.x * blockDim.x;
   int64_t done = 0;
+  constexpr int W = vec_width<D, S>();
   if (vectorized) {
-    const int64_t vectors = count / V;
-    for (int64_t v = first; v < vectors; v += stride) accumulate_at<D, S, V>(dst, src, v, c);
-    done = vectors * V;
+    const int64_t vectors = count / W;
+    for (int64_t v = first; v < vectors; v += stride) accumulate_at<D, S, W>(dst, src, v, c);
+    done = vectors * W;
   }
   for (int64_t k = done + first; k < count; k += stride) accumulate_at<D, S, 1>(dst, src, k, c);
 }
@@ -257,7 +265,7 @@ unsigned grid_for(int64_t n) {
 }  // namespace
 
 int plan_upload(s4j_plan_s& plan) {
-  S4J_CUDA(cudaSetDevice(plan.device));
+  S4J_CUDA(make_current(plan.device));
   size_t seg_bytes = plan.segments.size() * sizeof(Segment);
   size_t tile_bytes = plan.tiles.size() * sizeof(Tile);
   S4J_CUDA(cudaMalloc(&plan.device_segments, seg_bytes));
@@ -278,7 +286,7 @@ int plan_upload(s4j_plan_s& plan) {
 
 int plan_release(s4j_plan_s& plan) {
   if (plan.device_segments == nullptr && plan.device_tiles == nullptr) return S4J_OK;
-  S4J_CUDA(cudaSetDevice(plan.device));
+  S4J_CUDA(make_current(plan.device));
   // cudaFree waits for the work that may still read the plan.
   S4J_CUDA(cudaFree(plan.device_segments));
   S4J_CUDA(cudaFree(plan.device_tiles));
@@ -287,7 +295,7 @@ int plan_release(s4j_plan_s& plan) {
 }
 
 int plan_run(const s4j_plan_s& plan, double scale, s4j_stream_t stream) {
-  S4J_CUDA(cudaSetDevice(plan.device));
+  S4J_CUDA(make_current(plan.device));
   const unsigned blocks = (unsigned)(plan.tiles.size() * kPartsPerTile);
   const auto* segments = static_cast<const Segment*>(plan.device_segments);
   const auto* tiles = static_cast<const Tile*>(plan.device_tiles);
@@ -310,7 +318,7 @@ int reduce(int device, s4j_stream_t stream, int n, const uint64_t* srcs, int src
            const uint64_t* dsts, int dst_dtype, int64_t count, int op, double premul, double postmul) {
   S4J_REQUIRE(n <= kMaxReduceInputs && n_dst <= kMaxReduceInputs,
               "s4j_reduce: %d inputs and %d outputs, CUDA takes at most %d of each", n, n_dst, kMaxReduceInputs);
-  S4J_CUDA(cudaSetDevice(device));
+  S4J_CUDA(make_current(device));
   ReduceBuffers inputs{};
   for (int i = 0; i < n; i++) inputs.src[i] = srcs[i];
   for (int j = 0; j < n_dst; j++) inputs.dst[j] = dsts[j];
@@ -319,9 +327,10 @@ int reduce(int device, s4j_stream_t stream, int n, const uint64_t* srcs, int src
     dispatch_dtype(src_dtype, [&](auto s) {
       using S = typename decltype(s)::type;
       bool vectorized = std::is_same<D, S>::value;
-      for (int i = 0; i < n; i++) vectorized &= srcs[i] % sizeof(Vec<S, V>) == 0;
-      for (int j = 0; j < n_dst; j++) vectorized &= dsts[j] % sizeof(Vec<D, V>) == 0;
-      reduce_kernel<D, S><<<grid_for(vectorized ? count / V : count), kThreads, 0, as_cuda(stream)>>>(
+      constexpr int W = vec_width<D, S>();
+      for (int i = 0; i < n; i++) vectorized &= srcs[i] % sizeof(Vec<S, W>) == 0;
+      for (int j = 0; j < n_dst; j++) vectorized &= dsts[j] % sizeof(Vec<D, W>) == 0;
+      reduce_kernel<D, S><<<grid_for(vectorized ? count / W : count), kThreads, 0, as_cuda(stream)>>>(
           inputs, n, n_dst, count, vectorized, op, premul, postmul);
     });
   });
@@ -331,15 +340,15 @@ int reduce(int device, s4j_stream_t stream, int n, const uint64_t* srcs, int src
 
 int accumulate(int device, s4j_stream_t stream, void* dst, int dst_dtype, const void* src, int src_dtype,
                int64_t count, double scale) {
-  S4J_CUDA(cudaSetDevice(device));
+  S4J_CUDA(make_current(device));
   dispatch_dtype(dst_dtype, [&](auto d) {
     using D = typename decltype(d)::type;
     dispatch_dtype(src_dtype, [&](auto s) {
       using S = typename decltype(s)::type;
       if constexpr (is_floating<D>::value && is_floating<S>::value) {
-        const bool vectorized = reinterpret_cast<uintptr_t>(dst) % sizeof(Vec<D, V>) == 0 &&
-                                reinterpret_cast<uintptr_t>(src) % sizeof(Vec<S, V>) == 0;
-        accumulate_kernel<D, S><<<grid_for(vectorized ? count / V : count), kThreads, 0, as_cuda(stream)>>>(
+        constexpr int W = vec_width<D, S>();
+        const bool vectorized = vec_aligned<D, W>(dst) && vec_aligned<S, W>(src);
+        accumulate_kernel<D, S><<<grid_for(vectorized ? count / W : count), kThreads, 0, as_cuda(stream)>>>(
             static_cast<D*>(dst), static_cast<const S*>(src), count, vectorized, scale);
       }
     });
@@ -351,7 +360,7 @@ int accumulate(int device, s4j_stream_t stream, void* dst, int dst_dtype, const 
 int adamw(int device, s4j_stream_t stream, const AdamWScalars& s, float* param, const void* grad,
           int grad_dtype, float* exp_avg, float* exp_avg_sq, void* param_copy, int copy_dtype,
           int64_t count) {
-  S4J_CUDA(cudaSetDevice(device));
+  S4J_CUDA(make_current(device));
   auto launch = [&](auto g, auto p) {
     using G = typename decltype(g)::type;
     using P = typename decltype(p)::type;

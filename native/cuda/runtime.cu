@@ -14,10 +14,13 @@ cudaStream_t as_cuda(s4j_stream_t stream) { return reinterpret_cast<cudaStream_t
 cudaEvent_t as_cuda(s4j_event_t event) { return reinterpret_cast<cudaEvent_t>(event); }
 
 int use_device(int device) {
-  int count = 0;
-  S4J_CUDA(cudaGetDeviceCount(&count));
+  // The devices of a process do not change while it runs: count them once.
+  static const int count = [] {
+    int n = 0;
+    return cudaGetDeviceCount(&n) == cudaSuccess ? n : 0;
+  }();
   S4J_REQUIRE(device >= 0 && device < count, "CUDA device %d does not exist (%d present)", device, count);
-  S4J_CUDA(cudaSetDevice(device));
+  S4J_CUDA(make_current(device));
   return S4J_OK;
 }
 
