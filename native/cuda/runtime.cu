@@ -1,6 +1,7 @@
 // CUDA backend: devices, stream-ordered memory, copies, streams and events.
 #include <stdio.h>
 
+#include <atomic>
 #include <mutex>
 
 #include "../api/cuda_backend.h"
@@ -14,11 +15,14 @@ cudaStream_t as_cuda(s4j_stream_t stream) { return reinterpret_cast<cudaStream_t
 cudaEvent_t as_cuda(s4j_event_t event) { return reinterpret_cast<cudaEvent_t>(event); }
 
 int use_device(int device) {
-  // The devices of a process do not change while it runs: count them once.
-  static const int count = [] {
-    int n = 0;
-    return cudaGetDeviceCount(&n) == cudaSuccess ? n : 0;
-  }();
+  // The devices of a process do not change while it runs: count them once found. Without a
+  // driver the count fails, and that error (no CUDA) is what the caller gets, every time.
+  static std::atomic<int> known{-1};
+  int count = known.load(std::memory_order_relaxed);
+  if (count < 0) {
+    S4J_CUDA(cudaGetDeviceCount(&count));
+    known.store(count, std::memory_order_relaxed);
+  }
   S4J_REQUIRE(device >= 0 && device < count, "CUDA device %d does not exist (%d present)", device, count);
   S4J_CUDA(make_current(device));
   return S4J_OK;

@@ -98,6 +98,20 @@ final class NcclWork implements Work {
     return false;
   }
 
+  /**
+   * Completes this work without asking the device: a later work of the same stream is done, so
+   * this one is too, and failed if that one did.
+   */
+  synchronized void finishedBefore(NcclWork later) {
+    if (!done) {
+      if (later.error == null) {
+        finish(null);
+      } else {
+        poll(); // the communicator's failure, named for this operation
+      }
+    }
+  }
+
   /** Records the event after the operation, once NCCL has put it on the stream. */
   void issue(Stream stream) {
     event.record(stream);
