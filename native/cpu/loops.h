@@ -116,7 +116,7 @@ void streaming_done(bool streaming) {
 // Reductions work block by block: the block's result is accumulated in L1 from every input, then
 // written to each output. All reads of a block happen before its writes, so an output may be one
 // of the inputs exactly (in-place collectives).
-constexpr int64_t kReduceBlock = 2048;
+constexpr int64_t kReduceBlock = 1024;
 
 // acc[k] = sum of the N inputs at k, one pass over them (the common case).
 template <int N, class A, class S>
