@@ -191,28 +191,29 @@ void reduce_loop(int n, const void* const* srcs, int n_dst, void* const* dsts, i
   }
   alignas(64) A acc[kReduceBlock];
   alignas(64) D result[kReduceBlock];
-  // In place the outputs' lines were just read, so ordinary stores are cheaper there.
+  // In place the outputs' lines were just read, so ordinary stores are cheaper there. Elsewhere a
+  // large output streams, a single one too: an ordinary store first reads every line it writes.
   bool in_place = false;
   for (int j = 0; j < n_dst; j++) {
     for (int i = 0; i < n; i++) in_place = in_place || dsts[j] == srcs[i];
   }
-  const bool streaming = n_dst > 1 && !in_place && (end - begin) * (int64_t)sizeof(D) * n_dst >= kStreamingBytes;
+  const bool streaming = !in_place && (end - begin) * (int64_t)sizeof(D) * n_dst >= kStreamingBytes;
   for (int64_t b = begin; b < end; b += kReduceBlock) {
     const int64_t m = end - b < kReduceBlock ? end - b : kReduceBlock;
     if constexpr (std::is_same<A, D>::value) {
       // Straight into the output only where every element's inputs are all read before it is
       // written (the plain sums), which keeps an output that is also an input correct.
       const bool plain_sum = op == S4J_OP_SUM && !pre && (n <= 4 || n == 8);
-      if (n_dst == 1 && !post && plain_sum) {
+      if (n_dst == 1 && !post && plain_sum && !streaming) {
         combine_block<A, S>(n, srcs, b, m, static_cast<D*>(dsts[0]) + b, op, pre, pre_a);
         continue;
       }
     }
     combine_block<A, S>(n, srcs, b, m, acc, op, pre, pre_a);
-    D* first = n_dst == 1 ? static_cast<D*>(dsts[0]) + b : result;
+    D* first = n_dst == 1 && !streaming ? static_cast<D*>(dsts[0]) + b : result;
 #pragma GCC ivdep
     for (int64_t k = 0; k < m; k++) first[k] = convert<D>(post ? acc[k] * post_a : acc[k]);
-    if (n_dst > 1) {
+    if (first == result) {
       for (int j = 0; j < n_dst; j++) store_block(static_cast<D*>(dsts[j]) + b, result, (size_t)m * sizeof(D), streaming);
     }
   }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.shard4j.bindings.NativeApi;
 import dev.shard4j.tensor.Allocator;
 import dev.shard4j.tensor.DType;
 import dev.shard4j.tensor.Device;
@@ -114,6 +115,48 @@ class ArithmeticKernelsTest {
       case I32 -> (int) v;
       default -> v;
     };
+  }
+
+  @Test
+  void largeOutputsStreamAndKeepEveryBit() {
+    // Outputs of more than 1 MiB per call of the loop take streaming stores, one output or two;
+    // serial, the whole range is one call (as each rank's slice in the in-process collectives),
+    // with the pool it is split. Odd counts leave a tail after the last whole vector.
+    Random r = new Random(33);
+    int count = 1_500_001;
+    for (boolean serial : new boolean[] {true, false}) {
+      NativeApi.cpuSerial(serial);
+      try {
+        reduceLargeOutputs(r, count);
+      } finally {
+        NativeApi.cpuSerial(false);
+      }
+    }
+  }
+
+  private void reduceLargeOutputs(Random r, int count) {
+    for (DType type : new DType[] {DType.F32, DType.BF16}) {
+      double[][] in = new double[3][];
+      List<Tensor> inputs = new ArrayList<>();
+      for (int i = 0; i < 3; i++) {
+        in[i] = Reference.values(r, type, count, 4);
+        inputs.add(tensor(in[i], type, count));
+      }
+      for (double post : new double[] {1, 0.25}) {
+        double[] expected = new double[count];
+        for (int k = 0; k < count; k++) {
+          expected[k] = Reference.round(type, reduceReference(in, k, type, ReduceOp.SUM, 1, post));
+        }
+        Tensor one = tensor(new double[count], type, count);
+        ReduceKernel.reduce(inputs, one, ReduceOp.SUM, 1, post, null);
+        assertArrayEquals(expected, one.toDoubleArray(), type + " one output, post " + post);
+        List<Tensor> two = List.of(tensor(new double[count], type, count), tensor(new double[count], type, count));
+        ReduceKernel.reduce(inputs, two, ReduceOp.SUM, 1, post, null);
+        for (Tensor o : two) {
+          assertArrayEquals(expected, o.toDoubleArray(), type + " two outputs, post " + post);
+        }
+      }
+    }
   }
 
   @Test
