@@ -74,6 +74,11 @@ public final class PerfCommand implements Callable<Integer> {
   @Option(names = "--json", description = "Also write the rows to this file as JSON")
   Path json;
 
+  @Option(names = "--jit-warmup", defaultValue = "2",
+      description = "Seconds of untimed runs at the first small size, so that the JVM has compiled the path "
+          + "before anything is timed (default: ${DEFAULT-VALUE})")
+  double jitWarmup;
+
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
 
@@ -113,6 +118,9 @@ public final class PerfCommand implements Callable<Integer> {
     if (iters < 1 || warmup < 0) {
       throw new IllegalArgumentException("-n must be >= 1 and -w >= 0");
     }
+    if (!(jitWarmup >= 0 && jitWarmup <= 600)) {
+      throw new IllegalArgumentException("--jit-warmup must be in [0, 600] seconds, got " + jitWarmup);
+    }
     long min = PerfOptions.parseBytes(minBytes);
     long max = PerfOptions.parseBytes(maxBytes);
     if (max < min) {
@@ -133,7 +141,8 @@ public final class PerfCommand implements Callable<Integer> {
       roots.add(root);
     }
     return new PerfOptions(Collective.parse(operation), backend, ranks, min, max, stepFactor, PerfOptions.parseBytes(stepBytes),
-        iters, warmup, check != 0, dtypes, ops, roots, blocking != 0, memory, json);
+        iters, warmup, check != 0, dtypes, ops, roots, blocking != 0, memory, json,
+        java.time.Duration.ofNanos((long) (jitWarmup * 1e9)));
   }
 
   private void writeJson(PerfRunner runner) throws IOException {

@@ -24,10 +24,11 @@ import java.util.List;
  * @param blocking -z: wait for every operation before starting the next
  * @param memory also print memory throughput and its fraction of a copy bandwidth
  * @param json where to write the rows as JSON, or null
+ * @param jitWarmup untimed wall time at the first small size, so the JVM has compiled the path
  */
 record PerfOptions(Collective collective, String backend, int ranks, long minBytes, long maxBytes, int stepFactor, long stepBytes,
     int iters, int warmup, boolean check, List<DType> dtypes, List<RedOp> ops, List<Integer> roots, boolean blocking,
-    boolean memory, Path json) {
+    boolean memory, Path json, java.time.Duration jitWarmup) {
 
   /** The sizes to run, as nccl-tests steps them. */
   long[] sizes() {

@@ -30,8 +30,8 @@ final class PerfRunner {
   record Row(long bytes, long count, DType dtype, String redop, int root, double[] micros, double[] algbw,
       double[] busbw, long[] wrong, double[] memoryGbps) {}
 
-  /** Extra untimed iterations at the first size: the JIT compiles the path after some thousands. */
-  private static final int JIT_WARMUP = 20000;
+  /** Calls between the ranks' agreements on whether the JIT warm-up is over. */
+  private static final int JIT_WARMUP_BATCH = 2000;
   /** Timed runs of the copy that sets the ceiling (at least 64 MiB each). */
   private static final int COPY_ITERS = 10;
 
@@ -177,8 +177,10 @@ final class PerfRunner {
           try (Buffers b = Buffers.of(c, comm, sendBuf, recvBuf, count, inPlace, root)) {
             // The first small size of the run also warms the JIT up, so small sizes are not timed
             // interpreted.
-            int warmup = o.warmup() + (firstSeries && s == 0 && count * dtype.byteSize() <= (1 << 20) ? JIT_WARMUP : 0);
-            double us = time(comm, c, b, op, root, warmup);
+            if (firstSeries && s == 0 && count * dtype.byteSize() <= (1 << 20) && !o.jitWarmup().isZero()) {
+              warmUpTheJit(comm, allocator, c, b, op, root);
+            }
+            double us = time(comm, c, b, op, root, o.warmup());
             if (comm.rank() == 0) {
               micros[s][p] = us;
             }
@@ -190,6 +192,27 @@ final class PerfRunner {
           }
           comm.barrier();
         }
+      }
+    }
+  }
+
+  /**
+   * Runs untimed batches until every rank has spent the JIT warm-up time: the JIT compiles the
+   * path after some thousands of calls, but on a busy 2-core machine its compiler threads were
+   * still at work after 40,000 (the first series then took 3-4 us a call, later ones 0.6-0.9),
+   * taking a core from the ranks. The ranks agree after each batch (an all-reduce of "more to do"
+   * flags), so all run the same operations.
+   */
+  private void warmUpTheJit(Communicator comm, Allocator allocator, Collective c, Buffers b, RedOp op, int root) {
+    long start = System.nanoTime();
+    long limit = o.jitWarmup().toNanos();
+    boolean more = true;
+    while (more) {
+      launch(comm, c, b, op, root, JIT_WARMUP_BATCH);
+      double mine = System.nanoTime() - start < limit ? 1 : 0;
+      try (Tensor flag = Tensors.full(allocator, DType.F32, comm.device(), mine, 1)) {
+        comm.allReduce(flag, flag, RedOp.MAX);
+        more = flag.toDoubleArray()[0] > 0;
       }
     }
   }

@@ -30,7 +30,7 @@ class PerfCommandTest {
         "sendrecv"}) {
       Path json = dir.resolve(op + ".json");
       String out = run(op, "-b", "64", "-e", "4K", "-f", "4", "-n", "3", "-w", "1", "--ranks", "3", "-d", "all",
-          "-o", "all", "-r", "-1", "--json", json.toString());
+          "-o", "all", "-r", "-1", "--json", json.toString(), "--jit-warmup", "0");
       assertTrue(out.startsWith("0\n"), out);
       assertTrue(out.contains("#wrong") && out.contains("# Avg bus bandwidth"), out);
       assertTrue(out.contains("bfloat16") && out.contains("int8"), out);
@@ -41,7 +41,8 @@ class PerfCommandTest {
 
   @Test
   void rowsCarryNcclTestsFormulas() {
-    String out = run("all_reduce", "-b", "1M", "-e", "1M", "-n", "2", "-w", "1", "--ranks", "4", "--memory");
+    String out = run("all_reduce", "-b", "1M", "-e", "1M", "-n", "2", "-w", "1", "--ranks", "4", "--memory",
+        "--jit-warmup", "0.1");
     String row = out.lines().filter(l -> l.trim().startsWith("1048576")).findFirst().orElseThrow();
     String[] f = row.trim().split("\\s+");
     // size count type redop root time algbw busbw #wrong ...
@@ -59,6 +60,7 @@ class PerfCommandTest {
     assertTrue(run("all_reduce", "-d", "float128").startsWith("2\n"));
     assertTrue(run("all_things").startsWith("2\n"));
     assertTrue(run("broadcast", "--ranks", "2", "-r", "5").startsWith("2\n"));
+    assertTrue(run("all_reduce", "--jit-warmup", "-1").startsWith("2\n"));
   }
 
   @Test
