@@ -484,11 +484,6 @@ public final class NcclCommunicator implements Communicator {
   }
 
   /**
-   * Orders this communicator's stream after the work queued so far on the default stream. One
-   * event serves every call: a stream wait takes the event's state when it is queued, so
-   * recording the event again for the next call changes nothing for this one.
-   */
-  /**
    * Releases the events and tensors of the works that have finished and that nobody awaited.
    * They ran in order on one stream, so once the newest is done all are: one event query then
    * covers them all, where querying each would cost a driver call per operation.
@@ -506,15 +501,16 @@ public final class NcclCommunicator implements Communicator {
     }
   }
 
-  /** The NCCL handle and stream, for tests that time the bare NCCL call beside ours. */
+  /** The NCCL handle, for tests that time the bare NCCL call beside ours. */
   long handle() {
     return comm;
   }
 
-  Stream ncclStream() {
-    return stream;
-  }
-
+  /**
+   * Orders this communicator's stream after the work queued so far on the default stream. One
+   * event serves every call: a stream wait takes the event's state when it is queued, so
+   * recording the event again for the next call changes nothing for this one.
+   */
   private void waitForDefaultStream() {
     handOff.record(Stream.defaultStream(device));
     stream.waitFor(handOff);

@@ -211,7 +211,7 @@ class NcclCommunicatorTest {
         // The Java overhead of an enqueue (target: under 2 us), as the time of our call less the
         // bare NCCL call (with the async-error poll a nonblocking communicator needs).
         long handle = c.handle();
-        long stream = c.ncclStream().nativeHandle();
+        long stream = c.stream().nativeHandle();
         double bare = enqueueMicros(c, () -> {
           Nccl.allReduce(dev.dataAddress(), dev.dataAddress(), 4, DType.F32.nativeCode(), 0, handle, stream);
           while (Nccl.asyncError(handle) == Nccl.IN_PROGRESS) {
@@ -226,9 +226,9 @@ class NcclCommunicatorTest {
           Stream main = Stream.defaultStream(c.device());
           double handOff = enqueueMicros(c, () -> {
             handOffEvent.record(main);
-            c.ncclStream().waitFor(handOffEvent);
+            c.stream().waitFor(handOffEvent);
           });
-          double record = enqueueMicros(c, () -> handOffEvent.record(c.ncclStream()));
+          double record = enqueueMicros(c, () -> handOffEvent.record(c.stream()));
           double poll = enqueueMicros(c, () -> Nccl.asyncError(handle));
           System.out.printf("  of which: default-stream hand-off %.2f us, work event %.2f us, error poll %.2f us%n",
               handOff, record, poll);
@@ -251,7 +251,7 @@ class NcclCommunicatorTest {
         call.run();
       }
       long t1 = System.nanoTime();
-      c.ncclStream().synchronize();
+      c.stream().synchronize();
       if (round >= 0) {
         perCall[round] = (t1 - t0) / 1e3 / batch;
       }
