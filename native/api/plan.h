@@ -35,9 +35,14 @@ struct s4j_plan_s {
   std::vector<s4j::Tile> tiles;
   int64_t elements = 0;       // over all segments
   int64_t bytes_written = 0;  // over all segments
-  // Device copies of segments and tiles (CUDA plans only).
+  // CUDA plans only: segments and tiles in one stream-ordered allocation, uploaded on the
+  // device's plan stream; ready (a cudaEvent_t) is reached once they are there, last_use after
+  // the latest run, which the free waits for. No host-device synchronisation anywhere.
+  void* device_memory = nullptr;
   void* device_segments = nullptr;
   void* device_tiles = nullptr;
+  void* ready = nullptr;
+  void* last_use = nullptr;
   // The dtype pair of every segment (zero segments match any source), or -1: mixed pairs.
   int32_t uniform_dst_dtype = -1;
   int32_t uniform_src_dtype = -1;

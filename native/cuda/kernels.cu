@@ -1,6 +1,7 @@
 // CUDA implementations of the fused kernels. The element math is common/kernel_math.h, the same
 // the host kernels use; the tests compare both.
 #include <cstring>
+#include <mutex>
 #include <type_traits>
 
 #include "../api/cuda_backend.h"
@@ -345,14 +346,58 @@ unsigned grid_for(int64_t n) {
 
 }  // namespace
 
-int plan_upload(s4j_plan_s& plan) {
+namespace {
+
+// The stream on which plans are uploaded and freed, one per device for the life of the process:
+// a plan then neither waits for nor holds on to any stream of the caller's (which may be closed
+// before the plan is).
+int plan_stream(int device, cudaStream_t* out) {
+  constexpr int kMaxDevices = 128;
+  static std::mutex mutex;
+  static cudaStream_t streams[kMaxDevices] = {};
+  S4J_REQUIRE(device >= 0 && device < kMaxDevices, "CUDA device %d is out of range", device);
+  std::lock_guard<std::mutex> lock(mutex);
+  if (streams[device] == nullptr) {
+    S4J_CUDA(cudaStreamCreateWithFlags(&streams[device], cudaStreamNonBlocking));
+  }
+  *out = streams[device];
+  return S4J_OK;
+}
+
+cudaEvent_t as_event(void* event) { return reinterpret_cast<cudaEvent_t>(event); }
+
+int upload_on_plan_stream(s4j_plan_s& plan) {
   S4J_CUDA(make_current(plan.device));
+  cudaStream_t stream;
+  S4J_TRY(plan_stream(plan.device, &stream));
+  cudaEvent_t ready;
+  S4J_CUDA(cudaEventCreateWithFlags(&ready, cudaEventDisableTiming));
+  plan.ready = ready;
+  cudaEvent_t last_use;
+  S4J_CUDA(cudaEventCreateWithFlags(&last_use, cudaEventDisableTiming));
+  plan.last_use = last_use;
   size_t seg_bytes = plan.segments.size() * sizeof(Segment);
+  size_t tiles_at = (seg_bytes + 255) / 256 * 256;
   size_t tile_bytes = plan.tiles.size() * sizeof(Tile);
-  S4J_CUDA(cudaMalloc(&plan.device_segments, seg_bytes));
-  S4J_CUDA(cudaMalloc(&plan.device_tiles, tile_bytes));
-  S4J_CUDA(cudaMemcpy(plan.device_segments, plan.segments.data(), seg_bytes, cudaMemcpyHostToDevice));
-  S4J_CUDA(cudaMemcpy(plan.device_tiles, plan.tiles.data(), tile_bytes, cudaMemcpyHostToDevice));
+  S4J_CUDA(cudaMallocAsync(&plan.device_memory, tiles_at + tile_bytes, stream));
+  plan.device_segments = plan.device_memory;
+  plan.device_tiles = static_cast<char*>(plan.device_memory) + tiles_at;
+  // From pageable memory an async copy stages the bytes before it returns, without waiting for
+  // the device; the vectors live with the plan anyway.
+  S4J_CUDA(cudaMemcpyAsync(plan.device_segments, plan.segments.data(), seg_bytes, cudaMemcpyHostToDevice, stream));
+  S4J_CUDA(cudaMemcpyAsync(plan.device_tiles, plan.tiles.data(), tile_bytes, cudaMemcpyHostToDevice, stream));
+  S4J_CUDA(cudaEventRecord(ready, stream));
+  return S4J_OK;
+}
+
+}  // namespace
+
+// cudaMalloc, cudaMemcpy and cudaFree each wait for the device: a plan made or freed per gather
+// or per reduce would then stall the host behind every kernel queued before it, and the host
+// could no longer run ahead of the device. Everything here is stream-ordered instead.
+int plan_upload(s4j_plan_s& plan) {
+  int status = upload_on_plan_stream(plan);
+  if (status != S4J_OK) (void)plan_release(plan);
   plan.uniform_dst_dtype = plan.segments.empty() ? -1 : plan.segments[0].dst_dtype;
   plan.uniform_src_dtype = -1;
   for (const Segment& seg : plan.segments) {
@@ -362,21 +407,30 @@ int plan_upload(s4j_plan_s& plan) {
     else if (seg.src_dtype != plan.uniform_src_dtype) plan.uniform_dst_dtype = -1;
   }
   if (plan.uniform_src_dtype == -1) plan.uniform_src_dtype = plan.uniform_dst_dtype;  // zeros only
-  return S4J_OK;
+  return status;
 }
 
 int plan_release(s4j_plan_s& plan) {
-  if (plan.device_segments == nullptr && plan.device_tiles == nullptr) return S4J_OK;
+  if (plan.device_memory == nullptr && plan.ready == nullptr && plan.last_use == nullptr) return S4J_OK;
   S4J_CUDA(make_current(plan.device));
-  // cudaFree waits for the work that may still read the plan.
-  S4J_CUDA(cudaFree(plan.device_segments));
-  S4J_CUDA(cudaFree(plan.device_tiles));
-  plan.device_segments = plan.device_tiles = nullptr;
+  cudaStream_t stream;
+  S4J_TRY(plan_stream(plan.device, &stream));
+  if (plan.device_memory != nullptr) {
+    // Freed once the latest run is over (an event never recorded counts as reached).
+    if (plan.last_use != nullptr) S4J_CUDA(cudaStreamWaitEvent(stream, as_event(plan.last_use), 0));
+    S4J_CUDA(cudaFreeAsync(plan.device_memory, stream));
+  }
+  // Destroying a pending event is legal: its resources go once it is reached.
+  if (plan.ready != nullptr) S4J_CUDA(cudaEventDestroy(as_event(plan.ready)));
+  if (plan.last_use != nullptr) S4J_CUDA(cudaEventDestroy(as_event(plan.last_use)));
+  plan.device_memory = plan.device_segments = plan.device_tiles = nullptr;
+  plan.ready = plan.last_use = nullptr;
   return S4J_OK;
 }
 
 int plan_run(const s4j_plan_s& plan, double scale, s4j_stream_t stream) {
   S4J_CUDA(make_current(plan.device));
+  S4J_CUDA(cudaStreamWaitEvent(as_cuda(stream), as_event(plan.ready), 0));
   const unsigned blocks = (unsigned)(plan.tiles.size() * kPartsPerTile);
   const auto* segments = static_cast<const Segment*>(plan.device_segments);
   const auto* tiles = static_cast<const Tile*>(plan.device_tiles);
@@ -392,6 +446,7 @@ int plan_run(const s4j_plan_s& plan, double scale, s4j_stream_t stream) {
     });
   }
   S4J_CUDA(cudaGetLastError());
+  S4J_CUDA(cudaEventRecord(as_event(plan.last_use), as_cuda(stream)));
   return S4J_OK;
 }
 
