@@ -42,6 +42,11 @@ public final class NcclCommunicator implements Communicator {
   /** Accounts for the one-element buffers of barriers. */
   private static final Allocator BARRIER_ALLOCATOR = Allocator.root("nccl-barrier");
 
+  /** Enqueues between two looks for unawaited finished work (it holds tensors until then). */
+  private static final int RELEASE_EVERY = 16;
+  /** Spare events kept: enough for bursts of unawaited operations (an event is a few hundred bytes). */
+  private static final int MAX_SPARE_EVENTS = 1024;
+
   // The operations issued in this thread's open group(...), completed when it ends.
   private static final ThreadLocal<List<Runnable>> GROUP = new ThreadLocal<>();
 
@@ -50,18 +55,22 @@ public final class NcclCommunicator implements Communicator {
   private final Stream stream;
   /** Recorded on the default stream before each call, for the communicator's stream to wait on. */
   private final Event handOff;
+  private final Stream defaultStream;
   private final int rank;
   private final int size;
   private final Duration timeout;
   private final AtomicReference<CollectiveException> aborted = new AtomicReference<>();
   /** SHARD4J_DEBUG=collectives, read once. */
   private final boolean debug = Setting.DEBUG.has("collectives");
-  /** Events of finished work, for the next operations: creating one costs about a microsecond. */
-  private final java.util.concurrent.ConcurrentLinkedDeque<Event> spareEvents =
-      new java.util.concurrent.ConcurrentLinkedDeque<>();
+  /**
+   * Events of finished work, for the next operations: creating one costs about a microsecond,
+   * destroying one half that. Guarded by itself (a concurrent deque counts its size by walking it).
+   */
+  private final java.util.ArrayDeque<Event> spareEvents = new java.util.ArrayDeque<>();
   /** Work not yet seen done, oldest first: each enqueue releases the finished ones. */
   private final java.util.ArrayDeque<NcclWork> outstanding = new java.util.ArrayDeque<>();
   private long sequence;
+  private int enqueuesUntilRelease = RELEASE_EVERY;
   private volatile boolean closed;
 
   private NcclCommunicator(long comm, Device device, Duration timeout) {
@@ -70,6 +79,7 @@ public final class NcclCommunicator implements Communicator {
     this.timeout = timeout;
     this.stream = Stream.create(device);
     this.handOff = Event.create(device, false);
+    this.defaultStream = Stream.defaultStream(device);
     int[] rs = Nccl.rankAndSize(comm);
     this.rank = rs[0];
     this.size = rs[1];
@@ -200,6 +210,7 @@ public final class NcclCommunicator implements Communicator {
    *
    * @return the communication stream
    */
+  @Override
   public Stream stream() {
     return stream;
   }
@@ -369,22 +380,27 @@ public final class NcclCommunicator implements Communicator {
     }
     closed = true;
     try {
-      for (NcclWork w : outstanding) {
+      List<NcclWork> pending;
+      synchronized (outstanding) {
+        pending = new ArrayList<>(outstanding);
+        outstanding.clear();
+      }
+      for (NcclWork w : pending) {
         try {
           w.await(timeout); // releases its event and tensors, or aborts on a timeout
         } catch (RuntimeException e) {
           // reported to whoever awaits it; closing goes on
         }
       }
-      outstanding.clear();
       if (aborted.get() == null) {
         Nccl.finalizeComm(comm);
         awaitReady(comm, timeout, "ncclCommFinalize");
         Nccl.destroy(comm);
       }
     } finally {
-      for (Event e; (e = spareEvents.pollFirst()) != null; ) {
-        e.close();
+      synchronized (spareEvents) {
+        spareEvents.forEach(Event::close);
+        spareEvents.clear();
       }
       handOff.close();
       stream.close();
@@ -393,11 +409,13 @@ public final class NcclCommunicator implements Communicator {
 
   /** Takes back the event of finished work for reuse, or closes it. */
   void recycle(Event event, boolean reusable) {
-    if (reusable && !closed && spareEvents.size() < 64) {
-      spareEvents.addFirst(event);
-    } else {
-      event.close();
+    synchronized (spareEvents) {
+      if (reusable && !closed && spareEvents.size() < MAX_SPARE_EVENTS) {
+        spareEvents.addFirst(event);
+        return;
+      }
     }
+    event.close();
   }
 
   // ---- SHARD4J_DEBUG=collectives: every rank checks that all call the same collective ------------
@@ -484,20 +502,44 @@ public final class NcclCommunicator implements Communicator {
   }
 
   /**
-   * Releases the events and tensors of the works that have finished and that nobody awaited.
+   * Releases the events and tensors of the works that have finished and that nobody awaited,
+   * every {@link #RELEASE_EVERY} enqueues (a driver call costs as much as the rest of an enqueue).
    * They ran in order on one stream, so once the newest is done all are: one event query then
-   * covers them all, where querying each would cost a driver call per operation.
+   * covers them all, where querying each would cost a driver call per operation. An awaited work
+   * releases its own at once.
    */
   private void releaseFinished() {
-    NcclWork newest = outstanding.peekLast();
-    if (newest != null && newest.isDone()) {
-      while (!outstanding.isEmpty()) {
-        outstanding.pollFirst().finishedBefore(newest);
-      }
+    if (--enqueuesUntilRelease > 0) {
       return;
     }
-    while (!outstanding.isEmpty() && outstanding.peekFirst().isDone()) {
-      outstanding.pollFirst();
+    enqueuesUntilRelease = RELEASE_EVERY;
+    synchronized (outstanding) {
+      NcclWork newest = outstanding.peekLast();
+      if (newest != null && newest.reachedEvent()) {
+        while (!outstanding.isEmpty()) {
+          outstanding.pollFirst().finishedBefore(newest);
+        }
+        return;
+      }
+      while (!outstanding.isEmpty() && outstanding.peekFirst().reachedEvent()) {
+        outstanding.pollFirst();
+      }
+    }
+  }
+
+  /**
+   * Once a work was seen done, so were those issued before it on the stream: releases them too,
+   * so that work nobody awaited (followed on the device through {@link Work#awaitOn}) does not
+   * hold its tensors until the next release pass.
+   */
+  void releaseThrough(NcclWork done) {
+    synchronized (outstanding) {
+      if (!done.isDoneWithoutError() || !outstanding.contains(done)) {
+        return;
+      }
+      for (NcclWork w; (w = outstanding.pollFirst()) != null && w != done; ) {
+        w.finishedBefore(done);
+      }
     }
   }
 
@@ -512,16 +554,19 @@ public final class NcclCommunicator implements Communicator {
    * recording the event again for the next call changes nothing for this one.
    */
   private void waitForDefaultStream() {
-    handOff.record(Stream.defaultStream(device));
+    handOff.record(defaultStream);
     stream.waitFor(handOff);
   }
 
   private Work enqueue(String op, List<Tensor> tensors, IntSupplier call) {
     requireUsable();
     long seq = ++sequence;
-    CollectiveException failure = failure(op, seq);
-    if (failure != null) {
-      throw failure;
+    // Only an abort is checked before the call: an asynchronous error is polled right after it,
+    // as every nonblocking call needs anyway, which saves a driver call per operation.
+    CollectiveException aborted = this.aborted.get();
+    if (aborted != null) {
+      throw new CollectiveException(op, seq, aborted.missingRanks(), op + " #" + seq + " on rank " + rank
+          + " failed: " + aborted.getMessage(), aborted);
     }
     List<Tensor> held = new ArrayList<>();
     for (Tensor t : tensors) {
@@ -530,7 +575,10 @@ public final class NcclCommunicator implements Communicator {
     try {
       waitForDefaultStream();
       call.getAsInt();
-      Event spare = spareEvents.pollFirst();
+      Event spare;
+      synchronized (spareEvents) {
+        spare = spareEvents.pollFirst();
+      }
       Event event = spare != null ? spare : Event.create(device, false);
       NcclWork work = new NcclWork(this, op, seq, event, held);
       // A nonblocking communicator may return before its kernels are on the stream, with
@@ -547,7 +595,9 @@ public final class NcclCommunicator implements Communicator {
         group.add(issue);
       }
       releaseFinished();
-      outstanding.addLast(work);
+      synchronized (outstanding) {
+        outstanding.addLast(work);
+      }
       return work;
     } catch (RuntimeException e) {
       held.forEach(Tensor::close);

@@ -44,7 +44,12 @@ final class NcclWork implements Work {
   }
 
   @Override
-  public synchronized void await(Duration timeout) {
+  public void await(Duration timeout) {
+    awaitThis(timeout);
+    owner.releaseThrough(this); // outside this work's lock: the communicator locks works in order
+  }
+
+  private synchronized void awaitThis(Duration timeout) {
     if (!issued) {
       throw new IllegalStateException(op + " #" + seq + " was issued inside an NcclCommunicator.group that has not "
           + "ended: await it after the group");
@@ -65,6 +70,26 @@ final class NcclWork implements Work {
     }
     if (error != null) {
       throw error instanceof RuntimeException ? (RuntimeException) error : new IllegalStateException(error);
+    }
+  }
+
+  @Override
+  public void awaitOn(Stream stream) {
+    if (!issued) {
+      throw new IllegalStateException(op + " #" + seq + " was issued inside an NcclCommunicator.group that has not "
+          + "ended: order streams after it once the group is over");
+    }
+    if (error != null) {
+      throw error instanceof RuntimeException ? (RuntimeException) error : new IllegalStateException(error);
+    }
+    if (!stream.device().equals(event.device())) {
+      throw new IllegalArgumentException("stream " + stream + " is not on " + event.device() + ", where " + op
+          + " runs");
+    }
+    synchronized (this) {
+      if (!done) {
+        stream.waitFor(event);
+      }
     }
   }
 
@@ -92,6 +117,28 @@ final class NcclWork implements Work {
       return true;
     }
     if (event.isDone()) {
+      finish(null);
+      return true;
+    }
+    return false;
+  }
+
+  /** Whether the work finished and did not fail; never asks the device. */
+  boolean isDoneWithoutError() {
+    return done && error == null;
+  }
+
+  /**
+   * Whether the work's event has been reached, finishing the work if so: one driver call, no
+   * look at the communicator's errors (a failed operation is reported to whoever awaits it).
+   *
+   * @return true once done
+   */
+  synchronized boolean reachedEvent() {
+    if (done) {
+      return true;
+    }
+    if (issued && event.isDone()) {
       finish(null);
       return true;
     }
