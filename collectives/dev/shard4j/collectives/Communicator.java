@@ -1,6 +1,7 @@
 package dev.shard4j.collectives;
 
 import dev.shard4j.tensor.Device;
+import dev.shard4j.tensor.Stream;
 import dev.shard4j.tensor.Tensor;
 
 /**
@@ -42,6 +43,17 @@ public interface Communicator extends AutoCloseable {
    * @return the device
    */
   Device device();
+
+  /**
+   * The stream the operations run on, for work that must follow them on the device without the
+   * host waiting ({@link Work#awaitOn}). On the CPU, where operations run on the ranks' threads,
+   * the device's default stream (a stream of the CPU runs each kernel at its call).
+   *
+   * @return the communicator's stream
+   */
+  default Stream stream() {
+    return Stream.defaultStream(device());
+  }
 
   /**
    * recv = op over every rank's send (count = send.numel()).

@@ -1,6 +1,7 @@
 package dev.shard4j.collectives;
 
 import dev.shard4j.bindings.WaitTimeoutException;
+import dev.shard4j.tensor.Stream;
 import java.time.Duration;
 import java.util.Optional;
 
@@ -24,6 +25,19 @@ public interface Work {
    * @throws WaitTimeoutException if it did not finish in time
    */
   void await(Duration timeout);
+
+  /**
+   * Orders the later work of a stream after the operation, as PyTorch's Work.wait() does for
+   * NCCL: on a GPU the stream waits for the operation's event on the device and the caller goes
+   * on at once (a failure then shows in a later {@link #await()} or call on the communicator).
+   * Elsewhere, where work runs on the caller's thread, this is {@link #await()}.
+   *
+   * @param stream the stream whose later work needs the operation's result
+   * @throws CollectiveException if the operation has already failed
+   */
+  default void awaitOn(Stream stream) {
+    await();
+  }
 
   /**
    * Whether the operation has finished, successfully or not; never blocks.

@@ -4,6 +4,8 @@ import dev.shard4j.bindings.Setting;
 import dev.shard4j.bindings.WaitTimeoutException;
 import dev.shard4j.collectives.CompletableWork;
 import dev.shard4j.collectives.Work;
+import dev.shard4j.tensor.Event;
+import dev.shard4j.tensor.Stream;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
@@ -26,22 +28,37 @@ import java.util.concurrent.atomic.AtomicLong;
  * must submit the same collectives in the same order, and nothing else may call the
  * communicators involved while tasks on them are pending.
  *
+ * <p>On a GPU, a {@linkplain #onDevice device} stream runs nothing on the host: the groups queue
+ * their collectives and copies on the communicators' CUDA streams, joined to the compute (default)
+ * stream by events, as FSDP2 does, so the host never waits for communication and runs ahead of
+ * the device. (A host thread would have to wait for each collective before it could queue the
+ * copy-out behind it.)
+ *
  * <p>The stream counts the time its tasks ran ({@link #busyNanos()}) and the time callers spent
  * blocked waiting for them ({@link #waitedNanos()}): the communication that compute did not hide.
+ * A device stream measures both on the device, with timing events: the time the communicators'
+ * streams spent on the groups' work (after waiting for the compute it depends on), and the time
+ * the compute stream stalled waiting for it.
  * After a task fails, every later task fails at once, naming the first failure, so that no rank
  * waits on a collective that its peers will never join. Thread-safe; the creator closes it.
  */
 public final class CommStream implements AutoCloseable {
   private final String name;
   private final ExecutorService thread;
+  private final boolean device;
+  private final DeviceTimes deviceBusy = new DeviceTimes();
+  private final DeviceTimes deviceWaited = new DeviceTimes();
+  /** Recorded on the compute stream for a communicator's stream to wait on; made at first use. */
+  private Event handOff;
   private final AtomicLong busyNanos = new AtomicLong();
   private final AtomicLong waitedNanos = new AtomicLong();
   private volatile Throwable failure;
   private volatile boolean closed;
 
-  private CommStream(String name, ExecutorService thread) {
+  private CommStream(String name, ExecutorService thread, boolean device) {
     this.name = Objects.requireNonNull(name, "name");
     this.thread = thread;
+    this.device = device;
   }
 
   /**
@@ -55,7 +72,7 @@ public final class CommStream implements AutoCloseable {
       Thread t = new Thread(task, "shard4j-comm-" + name);
       t.setDaemon(true);
       return t;
-    }));
+    }), false);
   }
 
   /**
@@ -65,16 +82,75 @@ public final class CommStream implements AutoCloseable {
    * @return the stream, owned by the caller
    */
   public static CommStream inline(String name) {
-    return new CommStream(name, null);
+    return new CommStream(name, null, false);
   }
 
   /**
-   * Whether tasks run on a thread of their own.
+   * A stream on which the groups schedule their work on the device (see above); {@link #submit}
+   * runs a task at once on the caller's thread, as an inline stream does. With the CPU backend,
+   * whose collectives run on the ranks' threads, the same schedule runs without overlap.
+   *
+   * @param name names the stream in errors
+   * @return the stream, owned by the caller
+   */
+  public static CommStream onDevice(String name) {
+    return new CommStream(name, null, true);
+  }
+
+  /**
+   * Whether communication runs beside the caller's compute.
    *
    * @return false for an inline stream
    */
   public boolean overlaps() {
-    return thread != null;
+    return thread != null || device;
+  }
+
+  /**
+   * Whether the groups schedule their work on the device's streams.
+   *
+   * @return true for a {@linkplain #onDevice device} stream
+   */
+  public boolean onDevice() {
+    return device;
+  }
+
+  /**
+   * Makes a communicator's stream wait for the work queued so far on the compute stream, then
+   * marks the start of the group's device work on it (so its time excludes that wait).
+   *
+   * @param comm the communicator's stream
+   * @return the start mark, for {@link #deviceWorkEnds}
+   */
+  synchronized Event deviceWorkStarts(Stream comm) {
+    if (handOff == null) {
+      handOff = Event.create(comm.device(), false);
+    }
+    handOff.record(Stream.defaultStream(comm.device()));
+    comm.waitFor(handOff);
+    return deviceBusy.mark(comm);
+  }
+
+  /**
+   * Counts the device work from start to the current end of the communicator's stream.
+   *
+   * @param comm the communicator's stream
+   * @param start what {@link #deviceWorkStarts} returned
+   */
+  synchronized void deviceWorkEnds(Stream comm, Event start) {
+    deviceBusy.span(start, comm);
+  }
+
+  /**
+   * Makes the compute stream wait for an event of the communication and counts how long it stalls.
+   *
+   * @param compute the stream that needs the result
+   * @param done recorded after the communication
+   */
+  synchronized void computeWaitsFor(Stream compute, Event done) {
+    Event before = deviceWaited.mark(compute);
+    compute.waitFor(done);
+    deviceWaited.span(before, compute);
   }
 
   /**
@@ -131,7 +207,9 @@ public final class CommStream implements AutoCloseable {
    * @return the communication time
    */
   public long busyNanos() {
-    return busyNanos.get();
+    synchronized (this) {
+      return busyNanos.get() + deviceBusy.nanos(false);
+    }
   }
 
   /**
@@ -141,7 +219,9 @@ public final class CommStream implements AutoCloseable {
    * @return the communication time that compute did not hide
    */
   public long waitedNanos() {
-    return waitedNanos.get();
+    synchronized (this) {
+      return waitedNanos.get() + deviceWaited.nanos(false);
+    }
   }
 
   /**
@@ -156,6 +236,15 @@ public final class CommStream implements AutoCloseable {
       return;
     }
     closed = true;
+    synchronized (this) {
+      try (DeviceTimes busy = deviceBusy; DeviceTimes waited = deviceWaited) {
+        // closing reads every pending span; the sums stay readable
+      } finally {
+        if (handOff != null) {
+          handOff.close();
+        }
+      }
+    }
     if (thread == null) {
       return;
     }
@@ -177,7 +266,7 @@ public final class CommStream implements AutoCloseable {
 
   @Override
   public String toString() {
-    return "CommStream[" + name + (thread == null ? ", inline" : "") + "]";
+    return "CommStream[" + name + (device ? ", on device" : thread == null ? ", inline" : "") + "]";
   }
 
   /** A task's completion whose waits are counted. */

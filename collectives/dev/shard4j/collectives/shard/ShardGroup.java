@@ -12,6 +12,8 @@ import dev.shard4j.kernels.UnpackKernel;
 import dev.shard4j.tensor.Allocator;
 import dev.shard4j.tensor.DType;
 import dev.shard4j.tensor.Device;
+import dev.shard4j.tensor.Event;
+import dev.shard4j.tensor.Stream;
 import dev.shard4j.tensor.Tensor;
 import dev.shard4j.tensor.Tensors;
 import java.util.ArrayList;
@@ -19,6 +21,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -49,6 +52,12 @@ import java.util.function.Supplier;
  * pending, and a new reduce waits for the previous one before it reuses its buffer. Without a
  * stream of the trainer's, the group runs everything at once on the caller's thread.
  *
+ * <p>With a {@linkplain CommStream#onDevice device} stream nothing waits on the host: the
+ * collective is issued at once, the copy-out (or the replicas' all-reduce and the accumulation)
+ * is queued behind it on the communicator's stream, and where the trainer needs the result the
+ * compute stream waits for an event. The buffers are then reused, and the unsharded parameters
+ * freed, in stream order behind those waits.
+ *
  * <p>Every rank must make the same calls in the same order. Used from the rank's thread; the
  * creator closes it.
  */
@@ -74,6 +83,18 @@ public final class ShardGroup implements AutoCloseable {
   private final Tensor reduceBuffer;
   private final Tensor reducedShard;
   private final CommStream stream;
+  /** Where the trainer computes: the device's default stream. */
+  private final Stream compute;
+  /** With a device stream: recorded after the latest gather's copy-out, and reduce's accumulation. */
+  private Event gatherDone;
+  private Event reduceDone;
+  /**
+   * With a device stream: the latest gather and reduce, which close waits for on the host. Work
+   * followed only on the device is never awaited there; awaiting the last one also releases what
+   * the communicators hold for the earlier ones.
+   */
+  private Work lastGather;
+  private Work lastReduce;
   /** The inline stream made when none was given; closed with the group. */
   private final CommStream ownStream;
   private List<Tensor> params;
@@ -100,6 +121,7 @@ public final class ShardGroup implements AutoCloseable {
     this.specs = List.copyOf(specs);
     this.precision = precision;
     this.device = comm.device();
+    this.compute = Stream.defaultStream(device);
     this.layout = new ShardLayout(specs.stream().map(ParamSpec::shape).toList(), comm.size());
     this.memory = parent.newChild("shard-group-rank" + comm.rank() + "-" + System.identityHashCode(this),
         Long.MAX_VALUE);
@@ -293,7 +315,7 @@ public final class ShardGroup implements AutoCloseable {
     requireOpen();
     Work w = prefetch();
     pendingGather = null;
-    w.await();
+    w.awaitOn(compute);
     return params;
   }
 
@@ -311,8 +333,17 @@ public final class ShardGroup implements AutoCloseable {
       // On a GPU the all-gather runs right after the step's kernels, beside those queued after
       // this call. In place: the copy that the step wrote is this rank's slice of the buffer.
       CopyPlan copyOut = unpack;
-      pendingGather = collective("gather of " + names(specs), () -> comm.allGatherAsync(myCopy, gathered),
-          () -> comm.allGather(myCopy, gathered), copyOut::run);
+      if (stream.onDevice()) {
+        gatherDone = gatherDone != null ? gatherDone : Event.create(device, false);
+        pendingGather = onDevice(() -> comm.allGatherAsync(myCopy, gathered), s -> {
+          copyOut.run(1.0, s);
+          return null;
+        }, gatherDone);
+        lastGather = pendingGather;
+      } else {
+        pendingGather = collective("gather of " + names(specs), () -> comm.allGatherAsync(myCopy, gathered),
+            () -> comm.allGather(myCopy, gathered), copyOut::run);
+      }
     }
     return pendingGather;
   }
@@ -372,13 +403,31 @@ public final class ShardGroup implements AutoCloseable {
    */
   public Work reduceGradientsAsync(List<Tensor> grads, double factor) {
     copyIn(grads, factor);
+    if (stream.onDevice()) {
+      reduceDone = reduceDone != null ? reduceDone : Event.create(device, false);
+      pendingReduce = onDevice(() -> comm.reduceScatterAsync(reduceBuffer, reducedShard, RedOp.SUM), s -> {
+        Work summed = null;
+        if (replicas != null) {
+          // The replicas' stream follows the reduce-scatter; this one follows their sum.
+          try (Event scattered = s.record()) {
+            replicas.stream().waitFor(scattered);
+          }
+          summed = replicas.allReduceAsync(reducedShard, reducedShard, RedOp.SUM);
+          summed.awaitOn(s);
+        }
+        accumulate(s);
+        return summed;
+      }, reduceDone);
+      lastReduce = pendingReduce;
+      return pendingReduce;
+    }
     pendingReduce = collective("reduce of " + names(specs),
         () -> comm.reduceScatterAsync(reduceBuffer, reducedShard, RedOp.SUM),
         () -> comm.reduceScatter(reduceBuffer, reducedShard, RedOp.SUM), () -> {
           if (replicas != null) {
             replicas.allReduce(reducedShard, reducedShard, RedOp.SUM); // the replicas' shards of the same rows
           }
-          accumulate();
+          accumulate(null);
         });
     return pendingReduce;
   }
@@ -410,7 +459,7 @@ public final class ShardGroup implements AutoCloseable {
             + ", the parameter " + specs.get(p).shape());
       }
     }
-    settle(pendingReduce); // the previous reduce still reads the buffer
+    order(pendingReduce); // the previous reduce still reads the buffer
     pendingReduce = null;
     try (CopyPlan chunks = ChunkCatKernel.plan(grads, comm.size(), reduceBuffer)) {
       chunks.run(factor, null); // applied before the sum, as FSDP pre-divides, so sums stay in range
@@ -418,13 +467,29 @@ public final class ShardGroup implements AutoCloseable {
     hasGradient = true;
   }
 
-  private void accumulate() {
+  private void accumulate(Stream on) {
     if (accumulating) {
-      AccumulateKernel.accumulate(gradShard, reducedShard, 1.0, null);
+      AccumulateKernel.accumulate(gradShard, reducedShard, 1.0, on);
     } else {
-      gradShard.copyFrom(reducedShard);
+      gradShard.copyFrom(reducedShard, on);
       accumulating = true;
     }
+  }
+
+  /**
+   * Issues a collective and queues what follows it on the communicator's stream, ending at the
+   * event: the device schedule, where nothing waits on the host. On the CPU backend, whose
+   * streams run each kernel at its call, following the collective means waiting for it.
+   */
+  private Work onDevice(Supplier<Work> collective, Function<Stream, Work> then, Event done) {
+    Stream s = comm.stream();
+    Event start = stream.deviceWorkStarts(s);
+    Work started = collective.get();
+    started.awaitOn(s);
+    Work followUp = then.apply(s);
+    done.record(s);
+    stream.deviceWorkEnds(s, start);
+    return new DeviceWork(started, followUp, done, stream, () -> closed);
   }
 
   /**
@@ -447,9 +512,17 @@ public final class ShardGroup implements AutoCloseable {
     });
   }
 
+  /** Waits on the host for the work: its buffers may then be read or freed. */
   private static void settle(Work work) {
     if (work != null) {
       work.await();
+    }
+  }
+
+  /** Orders the compute stream after the work (on the CPU: waits for it). */
+  private void order(Work work) {
+    if (work != null) {
+      work.awaitOn(compute);
     }
   }
 
@@ -472,9 +545,9 @@ public final class ShardGroup implements AutoCloseable {
     if (!hasGradient) {
       throw new IllegalStateException("step before reduceGradients: no gradient was reduced since the last step");
     }
-    settle(pendingReduce);
+    order(pendingReduce);
     pendingReduce = null;
-    settle(pendingGather); // it sends myCopy, which the step rewrites
+    order(pendingGather); // it sends myCopy, which the step rewrites
     steps++;
     optimizer.step(master, gradShard, expAvg, expAvgSq, myCopy, steps, gradScale, null);
     hasGradient = false;
@@ -486,7 +559,7 @@ public final class ShardGroup implements AutoCloseable {
     if (pendingGather != null) {
       Work w = pendingGather;
       pendingGather = null;
-      w.await(); // the gather writes into the parameters: they live until it is over
+      w.awaitOn(compute); // the gather writes into the parameters: they are freed behind it
     }
     if (params != null) {
       params.forEach(Tensor::close);
@@ -621,7 +694,7 @@ public final class ShardGroup implements AutoCloseable {
     closed = true;
     // The group's pending work writes into its buffers: let it end before they are freed. Its
     // failures were (or will never be) reported where it was awaited; closing frees regardless.
-    for (Work w : new Work[] {pendingReduce, pendingGather}) {
+    for (Work w : new Work[] {pendingReduce, pendingGather, lastReduce, lastGather}) {
       try {
         settle(w);
       } catch (RuntimeException ignored) {
@@ -630,12 +703,28 @@ public final class ShardGroup implements AutoCloseable {
     }
     pendingReduce = null;
     pendingGather = null;
+    lastReduce = null;
+    lastGather = null;
+    Event[] deviceEvents = {gatherDone, reduceDone};
+    for (Event e : deviceEvents) {
+      if (e != null) {
+        e.synchronize(); // and the kernels queued behind the collectives
+      }
+    }
     reshard();
+    for (Event e : deviceEvents) {
+      if (e != null) {
+        e.close();
+      }
+    }
     for (Tensor t : new Tensor[] {reducedShard, reduceBuffer, myCopy, gathered, gradShard, expAvgSq, expAvg, master}) {
       t.close();
     }
-    memory.close();
-    owned.forEach(Communicator::close);
+    try {
+      owned.forEach(Communicator::close); // they hand back what their finished works still hold
+    } finally {
+      memory.close();
+    }
     if (ownStream != null) {
       ownStream.close();
     }

@@ -108,25 +108,23 @@ final class Mlp {
     }
   }
 
-  /** The mean-squared-error loss (computed in fp32) and its gradient dy in y's dtype. */
-  record Loss(double value, Tensor dy) implements AutoCloseable {
-    @Override
-    public void close() {
-      dy.close();
-    }
-  }
-
-  static Loss loss(Allocator a, Tensor y, Tensor target) {
+  /**
+   * The mean squared error of y against the target, added times weight to lossSum on the device
+   * (a value read back on the host would make it wait for the device at every micro-batch), and
+   * its gradient with respect to y.
+   *
+   * @return dL/dy, owned by the caller
+   */
+  static Tensor loss(Allocator a, Tensor y, Tensor target, Tensor lossSum, double weight) {
     long n = y.numel();
     try (Tensor diff = y.cast(DType.F32); Tensor row = diff.reshape(1, n); Tensor column = diff.reshape(n, 1)) {
       AccumulateKernel.accumulate(diff, target, -1.0, null);
-      double squares;
-      try (Tensor dot = Gemm.matmul(row, column)) {
-        squares = dot.toDoubleArray()[0];
+      try (Tensor squares = Gemm.matmul(row, column)) {
+        AccumulateKernel.accumulate(lossSum, squares, weight / n, null);
       }
       Tensor dy = Tensors.zeros(a, y.dtype(), y.device(), y.shape().toArray());
       AccumulateKernel.accumulate(dy, diff, 2.0 / n, null);
-      return new Loss(squares / n, dy);
+      return dy;
     }
   }
 

@@ -2,6 +2,7 @@ package dev.shard4j.collectives.train;
 
 import dev.shard4j.collectives.Communicator;
 import dev.shard4j.collectives.RedOp;
+import dev.shard4j.collectives.Work;
 import dev.shard4j.collectives.local.LocalGroup;
 import dev.shard4j.collectives.nccl.NcclCommunicator;
 import dev.shard4j.collectives.shard.CommStream;
@@ -14,6 +15,7 @@ import dev.shard4j.tensor.Allocator;
 import dev.shard4j.tensor.DType;
 import dev.shard4j.tensor.Device;
 import dev.shard4j.tensor.Shape;
+import dev.shard4j.tensor.Stream;
 import dev.shard4j.tensor.Tensor;
 import dev.shard4j.tensor.Tensors;
 import java.io.PrintStream;
@@ -84,7 +86,7 @@ final class Trainer {
         ranks.add(pool.submit(() -> {
           int r = communicator.rank();
           try (Allocator mine = root.newChild("rank" + r, Long.MAX_VALUE);
-              CommStream stream = c.overlap() ? CommStream.create("rank" + r) : CommStream.inline("rank" + r)) {
+              CommStream stream = commStream("rank" + r)) {
             trainRank(communicator, stream, mine, c.device(r), model, teacher, losses, peaks);
             comm[r] = stream.busyNanos();
             waited[r] = stream.waitedNanos();
@@ -103,6 +105,17 @@ final class Trainer {
     double seconds = (System.nanoTime() - start) / 1e9;
     return new Outcome(losses, peaks,
         (double) c.steps() * c.ranks() * c.microBatchesPerRank() * c.microBatch() / seconds, comm, waited);
+  }
+
+  /**
+   * On a GPU the device schedule, with or without overlap (so that both are timed on the device);
+   * on the CPU a thread of the rank's, or none.
+   */
+  private CommStream commStream(String name) {
+    if (c.gpu()) {
+      return CommStream.onDevice(name);
+    }
+    return c.overlap() ? CommStream.create(name) : CommStream.inline(name);
   }
 
   /** In-process CPU ranks, or one NCCL rank per GPU of this process. */
@@ -152,29 +165,34 @@ final class Trainer {
     ShardGroup layer2 = groups.get(1);
     boolean reshardAfterForward = c.strategy().reshardAfterForward();
     long t0 = System.nanoTime();
+    Stream compute = Stream.defaultStream(lossSum.device());
     for (int step = 1; step <= c.steps(); step++) {
       // This rank's share of the step's global batch: micro-batches numbered as the ranks of the
       // main run would draw them, so that one rank drawing all of them sees the same data.
-      double loss = 0;
       int parts = c.microBatchesPerRank();
       double factor = layer1.averagingFactor() / parts;
+      lossSum.fill(0.0);
       for (int v = 0; v < parts; v++) {
         long dataRank = (long) comm.rank() * parts + v;
         try (Tensor x = Tensors.normal(a, DType.F32, lossSum.device(), c.seed() * 7919 + step * 1000L + dataRank, 0, 1,
             c.microBatch(), c.in());
             Tensor target = teacher.predict(a, teacherParams, x)) {
           List<Tensor> p1 = layer1.gather();
-          layer2.prefetch(); // its all-gather runs while layer 1 computes
+          if (c.overlap()) {
+            layer2.prefetch(); // its all-gather runs while layer 1 computes
+          }
           try (Mlp.Hidden h = model.layer1(a, p1, x)) {
             if (reshardAfterForward) {
               layer1.reshard(); // layer 1's backward needs no parameter: nothing to gather again
             }
             List<Tensor> p2 = layer2.gather();
             // The last layer stays gathered from forward into backward, as FSDP2 keeps its root.
-            try (Tensor y = model.layer2(a, p2, h); Mlp.Loss l = Mlp.loss(a, y, target);
-                Mlp.Layer2Grads g2 = model.layer2Backward(a, p2, h, l.dy())) {
-              loss += l.value() / parts;
-              layer2.reduceGradientsAsync(g2.grads(), factor); // runs while layer 1 computes
+            try (Tensor y = model.layer2(a, p2, h); Tensor dy = Mlp.loss(a, y, target, lossSum, 1.0 / parts);
+                Mlp.Layer2Grads g2 = model.layer2Backward(a, p2, h, dy)) {
+              Work reduced2 = layer2.reduceGradientsAsync(g2.grads(), factor); // runs while layer 1 computes
+              if (!c.overlap()) {
+                reduced2.awaitOn(compute);
+              }
               layer2.reshard();
               List<Tensor> g1 = model.layer1Backward(a, h, g2.dh());
               try {
@@ -185,14 +203,19 @@ final class Trainer {
             }
           }
           layer1.reshard();
+          if (c.overlap() && v + 1 < parts) {
+            layer1.prefetch(); // the next micro-batch's, under its data and targets
+          }
         }
       }
       for (ShardGroup g : groups) {
         g.step(adamw, 1.0); // waits for the group's reduce
       }
-      lossSum.fill(loss);
+      if (c.overlap() && step < c.steps()) {
+        layer1.prefetch(); // the next step's, under its data and targets
+      }
       comm.allReduce(lossSum, lossSum, RedOp.AVG);
-      loss = lossSum.toDoubleArray()[0];
+      double loss = lossSum.toDoubleArray()[0];
       if (comm.rank() == 0) {
         losses[step - 1] = loss;
         if (log != null && (step % c.logEvery() == 0 || step == 1 || step == c.steps())) {

@@ -2,6 +2,7 @@ package dev.shard4j.collectives.shard;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -12,6 +13,8 @@ import dev.shard4j.kernels.AdamW;
 import dev.shard4j.tensor.Allocator;
 import dev.shard4j.tensor.DType;
 import dev.shard4j.tensor.Device;
+import dev.shard4j.tensor.Event;
+import dev.shard4j.tensor.Stream;
 import dev.shard4j.tensor.Tensor;
 import dev.shard4j.tensor.Tensors;
 import java.time.Duration;
@@ -43,30 +46,50 @@ class OverlapTest {
     allocator.close();
   }
 
+  /** How a rank's groups run their communication. */
+  private enum Schedule {
+    /** At once on the rank's thread. */
+    INLINE,
+    /** On a thread of the rank's. */
+    THREADED,
+    /** The device schedule (streams and events), which on the CPU follows each collective at once. */
+    DEVICE;
+
+    CommStream stream(String name) {
+      return switch (this) {
+        case INLINE -> null;
+        case THREADED -> CommStream.create(name);
+        case DEVICE -> CommStream.onDevice(name);
+      };
+    }
+  }
+
   @Test
   void prefetchAndAsyncReduceGiveTheBitsOfTheSynchronousSchedule() throws Exception {
     for (Strategy strategy : Strategy.values()) {
       int world = 4;
-      List<List<float[]>> plain = train(world, strategy, false);
-      List<List<float[]>> overlapped = train(world, strategy, true);
-      for (int r = 0; r < world; r++) {
-        for (int p = 0; p < plain.get(r).size(); p++) {
-          assertArrayEquals(plain.get(r).get(p), overlapped.get(r).get(p),
-              strategy + ", rank " + r + ", parameter " + p);
+      List<List<float[]>> plain = train(world, strategy, Schedule.INLINE);
+      for (Schedule schedule : new Schedule[] {Schedule.THREADED, Schedule.DEVICE}) {
+        List<List<float[]>> overlapped = train(world, strategy, schedule);
+        for (int r = 0; r < world; r++) {
+          for (int p = 0; p < plain.get(r).size(); p++) {
+            assertArrayEquals(plain.get(r).get(p), overlapped.get(r).get(p),
+                strategy + ", " + schedule + ", rank " + r + ", parameter " + p);
+          }
         }
       }
     }
   }
 
   /** Three layers, two micro-batches a step, three steps; returns each rank's master shards. */
-  private List<List<float[]>> train(int world, Strategy strategy, boolean overlap) throws Exception {
+  private List<List<float[]>> train(int world, Strategy strategy, Schedule schedule) throws Exception {
     List<Communicator> comms = LocalGroup.create(world, Duration.ofSeconds(60));
     ExecutorService pool = Executors.newFixedThreadPool(world);
     try {
       List<Future<List<float[]>>> ranks = new ArrayList<>();
       for (Communicator comm : comms) {
         ranks.add(pool.submit(() -> {
-          try (CommStream stream = overlap ? CommStream.create("rank" + comm.rank()) : null) {
+          try (CommStream stream = schedule.stream("rank" + comm.rank())) {
             return trainRank(comm, strategy, stream);
           } finally {
             comm.close();
@@ -204,6 +227,31 @@ class OverlapTest {
       assertEquals(1, ran.get());
       assertTrue(stream.waitedNanos() >= 2_000_000);
       assertTrue(stream.busyNanos() >= 2_000_000);
+    }
+  }
+
+  @Test
+  void aDeviceStreamRunsTasksAtOnceAndHasNoDeviceClockOnTheCpu() {
+    try (CommStream stream = CommStream.onDevice("device")) {
+      assertTrue(stream.onDevice());
+      assertTrue(stream.overlaps());
+      Stream cpu = Stream.defaultStream(Device.CPU);
+      Event start = stream.deviceWorkStarts(cpu);
+      stream.deviceWorkEnds(cpu, start);
+      try (Event done = cpu.record()) {
+        stream.computeWaitsFor(cpu, done);
+      }
+      // No device clock on the CPU: the spans count nothing.
+      assertEquals(0, stream.busyNanos());
+      assertEquals(0, stream.waitedNanos());
+      AtomicInteger ran = new AtomicInteger();
+      assertTrue(stream.submit("task", ran::incrementAndGet).isDone());
+      assertEquals(1, ran.get());
+      stream.close();
+      assertTrue(stream.waitedNanos() >= stream.busyNanos() && stream.busyNanos() > 0);
+    }
+    try (CommStream threaded = CommStream.create("threaded")) {
+      assertFalse(threaded.onDevice());
     }
   }
 
