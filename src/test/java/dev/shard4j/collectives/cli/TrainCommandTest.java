@@ -47,6 +47,12 @@ class TrainCommandTest {
     // done between submitting and waiting is hidden); here only that it is reported.
     double hidden = Double.parseDouble(on.replaceAll("(?s).*ms per step and rank on the comm stream, (\\d+)%.*", "$1"));
     assertTrue(hidden >= 0 && hidden <= 100, on);
+    // Without overlap the compute waits for all of it: exposed at least the communication time.
+    String pattern = "(?s).*# communication: ([0-9.]+) ms per step .*; ([0-9.]+) ms per step exposed.*";
+    assertTrue(off.matches(pattern), off);
+    double busy = Double.parseDouble(off.replaceAll(pattern, "$1"));
+    double exposed = Double.parseDouble(off.replaceAll(pattern, "$2"));
+    assertTrue(exposed >= busy && busy > 0, off);
   }
 
   @Test
