@@ -504,9 +504,8 @@ public final class NcclCommunicator implements Communicator {
   /**
    * Releases the events and tensors of the works that have finished and that nobody awaited,
    * every {@link #RELEASE_EVERY} enqueues (a driver call costs as much as the rest of an enqueue).
-   * They ran in order on one stream, so once the newest is done all are: one event query then
-   * covers them all, where querying each would cost a driver call per operation. An awaited work
-   * releases its own at once.
+   * They ran in order on one stream, so the finished ones are a prefix, found by bisection: a few
+   * event queries instead of one per operation. An awaited work releases its own at once.
    */
   private void releaseFinished() {
     if (--enqueuesUntilRelease > 0) {
@@ -514,15 +513,23 @@ public final class NcclCommunicator implements Communicator {
     }
     enqueuesUntilRelease = RELEASE_EVERY;
     synchronized (outstanding) {
-      NcclWork newest = outstanding.peekLast();
-      if (newest != null && newest.reachedEvent()) {
-        while (!outstanding.isEmpty()) {
-          outstanding.pollFirst().finishedBefore(newest);
-        }
+      if (outstanding.isEmpty()) {
         return;
       }
-      while (!outstanding.isEmpty() && outstanding.peekFirst().reachedEvent()) {
-        outstanding.pollFirst();
+      NcclWork[] works = outstanding.toArray(new NcclWork[0]);
+      // They finish in order: bisect for the newest finished one, a query per step.
+      int done = -1;
+      int running = works.length;
+      while (running - done > 1) {
+        int mid = (done + running) >>> 1;
+        if (works[mid].eventReached()) {
+          done = mid;
+        } else {
+          running = mid;
+        }
+      }
+      for (int i = 0; i <= done; i++) {
+        outstanding.pollFirst().finishedBefore(works[done]);
       }
     }
   }

@@ -129,20 +129,13 @@ final class NcclWork implements Work {
   }
 
   /**
-   * Whether the work's event has been reached, finishing the work if so: one driver call, no
-   * look at the communicator's errors (a failed operation is reported to whoever awaits it).
+   * Whether the work is done or its event has been reached: at most one driver call, no look at
+   * the communicator's errors (a failed operation is reported to whoever awaits it).
    *
-   * @return true once done
+   * @return true once the operation has run
    */
-  synchronized boolean reachedEvent() {
-    if (done) {
-      return true;
-    }
-    if (issued && event.isDone()) {
-      finish(null);
-      return true;
-    }
-    return false;
+  synchronized boolean eventReached() {
+    return done || issued && event.isDone();
   }
 
   /**
