@@ -41,6 +41,10 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--hidden", defaultValue = "256", description = "Hidden width (default: ${DEFAULT-VALUE})")
   int hidden;
 
+  @Option(names = "--layers", defaultValue = "2",
+      description = "Affine layers of the MLP, 2 or more, each a shard group of its own (default: ${DEFAULT-VALUE})")
+  int layers;
+
   @Option(names = "--batch", defaultValue = "32", description = "Samples per rank and step (default: ${DEFAULT-VALUE})")
   int batch;
 
@@ -73,6 +77,9 @@ public final class TrainCommand implements Callable<Integer> {
       if (ranks < 1 || ranks > 64 || steps < 1 || hidden < 1 || batch < 1) {
         throw new IllegalArgumentException("--ranks must be in [1, 64]; --steps, --hidden and --batch positive");
       }
+      if (layers < 2 || layers > 64) {
+        throw new IllegalArgumentException("--layers must be in [2, 64], got " + layers);
+      }
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
     }
@@ -83,7 +90,7 @@ public final class TrainCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
     }
-    return new TrainRun(ranks, s, precision, steps, seed, hidden, batch, shards, check, overlap, gpu, System.out)
+    return new TrainRun(ranks, s, precision, steps, seed, hidden, layers, batch, shards, check, overlap, gpu, System.out)
         .call();
   }
 

@@ -8,59 +8,106 @@ import dev.shard4j.tensor.DType;
 import dev.shard4j.tensor.Device;
 import dev.shard4j.tensor.Tensor;
 import dev.shard4j.tensor.Tensors;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The demo model: a two-layer perceptron y = W2 relu(W1 x + b1) + b2 with a mean-squared-error
- * loss, layer by layer so that a trainer can shard each layer apart and overlap one layer's
- * communication with the other's compute. Everything runs on the tensors' device with the tensor
- * API: products, bias broadcasts (rank-one updates) and bias gradients (column sums) through
- * {@link Gemm}, the rectifier through {@link Relu}, the loss through {@link AccumulateKernel} and a
- * dot product; only the loss value comes back to Java. Parameters are [W1, b1, W2, b2]; the caller
- * owns every tensor a method returns.
+ * The demo model: a perceptron of L affine layers, rectified between them, y = W_L relu(... relu(W_1
+ * x + b_1) ...) + b_L, with a mean-squared-error loss, layer by layer so that a trainer can shard
+ * each layer apart (an FSDP unit each) and overlap one layer's communication with another's
+ * compute. Everything runs on the tensors' device with the tensor API: products, bias broadcasts
+ * (rank-one updates) and bias gradients (column sums) through {@link Gemm}, the rectifier through
+ * {@link Relu}, the loss through {@link AccumulateKernel} and a dot product. Parameters are [W_1,
+ * b_1, ..., W_L, b_L]; the caller owns every tensor a method returns.
  */
 final class Mlp {
-  private final int in;
-  private final int hidden;
-  private final int out;
+  /** in, the hidden widths, out: layer l maps widths[l] features to widths[l + 1]. */
+  private final int[] widths;
 
-  Mlp(int in, int hidden, int out) {
-    this.in = in;
-    this.hidden = hidden;
-    this.out = out;
+  /**
+   * The model.
+   *
+   * @param in input features
+   * @param hidden width of every hidden layer
+   * @param out outputs
+   * @param layers affine layers, 2 or more
+   */
+  Mlp(int in, int hidden, int out, int layers) {
+    if (layers < 2) {
+      throw new IllegalArgumentException("an MLP needs at least 2 layers, got " + layers);
+    }
+    widths = new int[layers + 1];
+    java.util.Arrays.fill(widths, hidden);
+    widths[0] = in;
+    widths[layers] = out;
   }
 
+  int layers() {
+    return widths.length - 1;
+  }
+
+  /** The widths from input to output, for the log: 64-4096-4096-16. */
+  String describe() {
+    StringBuilder b = new StringBuilder();
+    for (int w : widths) {
+      b.append(b.length() == 0 ? "" : "-").append(w);
+    }
+    return b.toString();
+  }
+
+  /** The shapes of [W_1, b_1, ..., W_L, b_L]. */
   long[][] shapes() {
-    return new long[][] {{hidden, in}, {hidden}, {out, hidden}, {out}};
+    long[][] shapes = new long[2 * layers()][];
+    for (int l = 0; l < layers(); l++) {
+      shapes[2 * l] = new long[] {widths[l + 1], widths[l]};
+      shapes[2 * l + 1] = new long[] {widths[l + 1]};
+    }
+    return shapes;
   }
 
   /** Seeded initial values, scaled by 1/sqrt(fan-in); biases start at zero. */
   List<Tensor> init(Allocator a, Device device, long seed) {
-    return List.of(Tensors.normal(a, DType.F32, device, seed, 0, 1 / Math.sqrt(in), hidden, in),
-        Tensors.zeros(a, DType.F32, device, hidden),
-        Tensors.normal(a, DType.F32, device, seed + 1, 0, 1 / Math.sqrt(hidden), out, hidden),
-        Tensors.zeros(a, DType.F32, device, out));
-  }
-
-  /** What layer 1's forward pass keeps for the backward pass: its input and its output. */
-  record Hidden(Tensor x, Tensor h) implements AutoCloseable {
-    @Override
-    public void close() {
-      x.close();
-      h.close();
+    List<Tensor> params = new ArrayList<>();
+    try {
+      for (int l = 0; l < layers(); l++) {
+        params.add(Tensors.normal(a, DType.F32, device, seed + l, 0, 1 / Math.sqrt(widths[l]), widths[l + 1],
+            widths[l]));
+        params.add(Tensors.zeros(a, DType.F32, device, widths[l + 1]));
+      }
+      return params;
+    } catch (RuntimeException e) {
+      params.forEach(Tensor::close);
+      throw e;
     }
   }
 
-  /** Layer 1 forward, h = relu(x W1^T + b1), with layer1 = [W1, b1], in their dtype. */
-  Hidden layer1(Allocator a, List<Tensor> layer1, Tensor input) {
-    Tensor x = input.cast(layer1.get(0).dtype());
+  /** What a layer's forward pass keeps for its backward pass: its input and its output. */
+  record Activation(Tensor x, Tensor y) implements AutoCloseable {
+    @Override
+    public void close() {
+      x.close();
+      y.close();
+    }
+  }
+
+  /**
+   * Layer l forward, y = x W^T + b (rectified unless l is the last layer), with [W, b] the layer's
+   * parameters, in their dtype.
+   *
+   * @param input the batch (layer 0) or the previous layer's output; the activation keeps its own
+   *     reference
+   */
+  Activation forward(Allocator a, int l, List<Tensor> layer, Tensor input) {
+    Tensor x = l == 0 ? input.cast(layer.get(0).dtype()) : input.contiguous();
     try {
-      Tensor h = affine(a, x, layer1);
+      Tensor y = affine(a, x, layer);
       try {
-        Relu.forward(h, h, null);
-        return new Hidden(x, h);
+        if (l < layers() - 1) {
+          Relu.forward(y, y, null);
+        }
+        return new Activation(x, y);
       } catch (RuntimeException e) {
-        h.close();
+        y.close();
         throw e;
       }
     } catch (RuntimeException e) {
@@ -69,15 +116,48 @@ final class Mlp {
     }
   }
 
-  /** Layer 2 forward, y = h W2^T + b2, with layer2 = [W2, b2]. */
-  Tensor layer2(Allocator a, List<Tensor> layer2, Hidden hidden1) {
-    return affine(a, hidden1.h(), layer2);
+  /** The model's output for a batch, params = [W_1, b_1, ..., W_L, b_L]. */
+  Tensor predict(Allocator a, List<Tensor> params, Tensor input) {
+    Activation act = forward(a, 0, params.subList(0, 2), input);
+    for (int l = 1; l < layers(); l++) {
+      try (Activation previous = act) {
+        act = forward(a, l, params.subList(2 * l, 2 * l + 2), previous.y());
+      }
+    }
+    try (Activation last = act) {
+      return last.y().contiguous();
+    }
   }
 
-  /** The model's output for a batch, params = [W1, b1, W2, b2]. */
-  Tensor predict(Allocator a, List<Tensor> params, Tensor input) {
-    try (Hidden h = layer1(a, params.subList(0, 2), input)) {
-      return layer2(a, params.subList(2, 4), h);
+  /** A layer's gradients [dW, db], and the gradient of its input (null for the first layer). */
+  record LayerGrads(List<Tensor> grads, Tensor dInput) {}
+
+  /**
+   * Layer l backward from the gradient of its output, which becomes the gradient of its
+   * pre-activation in place.
+   *
+   * @param layer the layer's [W, b]; only needed for the gradient of the input (l > 0)
+   */
+  LayerGrads backward(Allocator a, int l, List<Tensor> layer, Activation act, Tensor dOut) {
+    if (l < layers() - 1) {
+      Relu.backward(dOut, act.y(), dOut, null);
+    }
+    List<Tensor> made = new ArrayList<>();
+    try {
+      Tensor dW = Tensors.empty(a, dOut.dtype(), dOut.device(), widths[l + 1], widths[l]);
+      made.add(dW);
+      Gemm.matmul(dOut, act.x(), dW, true, false, 1, 0, null);
+      made.add(columnSums(a, dOut));
+      Tensor dInput = null;
+      if (l > 0) {
+        dInput = Tensors.empty(a, dOut.dtype(), dOut.device(), dOut.shape().dim(0), widths[l]);
+        made.add(dInput);
+        Gemm.matmul(dOut, layer.get(0), dInput, false, false, 1, 0, null);
+      }
+      return new LayerGrads(List.of(made.get(0), made.get(1)), dInput);
+    } catch (RuntimeException e) {
+      made.forEach(Tensor::close);
+      throw e;
     }
   }
 
@@ -125,46 +205,6 @@ final class Mlp {
       Tensor dy = Tensors.zeros(a, y.dtype(), y.device(), y.shape().toArray());
       AccumulateKernel.accumulate(dy, diff, 2.0 / n, null);
       return dy;
-    }
-  }
-
-  /** Layer 2's gradients [dW2, db2] and the gradient dh of its input, owned by the caller. */
-  record Layer2Grads(List<Tensor> grads, Tensor dh) implements AutoCloseable {
-    @Override
-    public void close() {
-      grads.forEach(Tensor::close);
-      dh.close();
-    }
-  }
-
-  Layer2Grads layer2Backward(Allocator a, List<Tensor> layer2, Hidden hidden1, Tensor dy) {
-    Tensor h = hidden1.h();
-    Tensor dW2 = Tensors.empty(a, dy.dtype(), dy.device(), out, hidden);
-    Tensor dh = Tensors.empty(a, dy.dtype(), dy.device(), h.shape().dim(0), hidden);
-    try {
-      Gemm.matmul(dy, h, dW2, true, false, 1, 0, null);
-      Gemm.matmul(dy, layer2.get(0), dh, false, false, 1, 0, null);
-      return new Layer2Grads(List.of(dW2, columnSums(a, dy)), dh);
-    } catch (RuntimeException e) {
-      dW2.close();
-      dh.close();
-      throw e;
-    }
-  }
-
-  /**
-   * Layer 1's gradients [dW1, db1] from the gradient of its output, which becomes the gradient of
-   * its pre-activation in place: no parameter needed.
-   */
-  List<Tensor> layer1Backward(Allocator a, Hidden hidden1, Tensor dh) {
-    Relu.backward(dh, hidden1.h(), dh, null);
-    Tensor dW1 = Tensors.empty(a, dh.dtype(), dh.device(), hidden, in);
-    try {
-      Gemm.matmul(dh, hidden1.x(), dW1, true, false, 1, 0, null);
-      return List.of(dW1, columnSums(a, dh));
-    } catch (RuntimeException e) {
-      dW1.close();
-      throw e;
     }
   }
 }

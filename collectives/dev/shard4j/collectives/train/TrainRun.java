@@ -34,6 +34,7 @@ public final class TrainRun implements Callable<Integer> {
   private final int steps;
   private final long seed;
   private final int hidden;
+  private final int layers;
   private final int batch;
   private final int shardSize;
   private final boolean check;
@@ -50,6 +51,7 @@ public final class TrainRun implements Callable<Integer> {
    * @param steps optimizer steps
    * @param seed seed of the model and the data
    * @param hidden hidden width of the MLP
+   * @param layers affine layers of the MLP (2 or more), each its own shard group
    * @param batch samples per rank and step
    * @param shardSize ranks per sharding group (hybrid_shard)
    * @param check whether to compare with one rank
@@ -57,14 +59,15 @@ public final class TrainRun implements Callable<Integer> {
    * @param gpu one rank per GPU (cuda:0 to cuda:ranks-1) over NCCL, instead of CPU threads
    * @param out where to print
    */
-  public TrainRun(int ranks, Strategy strategy, MixedPrecision precision, int steps, long seed, int hidden, int batch,
-      int shardSize, boolean check, boolean overlap, boolean gpu, PrintStream out) {
+  public TrainRun(int ranks, Strategy strategy, MixedPrecision precision, int steps, long seed, int hidden, int layers,
+      int batch, int shardSize, boolean check, boolean overlap, boolean gpu, PrintStream out) {
     this.ranks = ranks;
     this.strategy = strategy;
     this.precision = precision;
     this.steps = steps;
     this.seed = seed;
     this.hidden = hidden;
+    this.layers = layers;
     this.batch = batch;
     this.shardSize = shardSize;
     this.check = check;
@@ -81,12 +84,12 @@ public final class TrainRun implements Callable<Integer> {
    */
   @Override
   public Integer call() throws Exception {
-    out.printf(Locale.ROOT, "# shard4j train: MLP %d-%d-%d, %d ranks (%s), %s, params %s, reduce %s, "
-            + "%d steps, %d samples per rank and step, seed %d, overlap %s%n", IN, hidden, OUT, ranks,
+    out.printf(Locale.ROOT, "# shard4j train: MLP %s, %d ranks (%s), %s, params %s, reduce %s, "
+            + "%d steps, %d samples per rank and step, seed %d, overlap %s%n", model().describe(), ranks,
         gpu ? "one per GPU, NCCL" : "CPU threads, in-process", strategy, precision.paramDtype(), precision.reduceDtype(), steps, batch, seed, overlap ? "on" : "off");
     int logEvery = Math.max(1, steps / 10);
     Trainer.Outcome main = new Trainer(new Trainer.Config(ranks, strategy, precision, steps, seed, IN, hidden, OUT,
-        batch, shardSize, logEvery, 1, overlap, gpu), out).run();
+        layers, batch, shardSize, logEvery, 1, overlap, gpu), out).run();
     out.printf(Locale.ROOT, "# done: final loss %.6f (first %.6f), %.0f samples/s%n", main.losses()[steps - 1],
         main.losses()[0], main.samplesPerSecond());
     long commNanos = 0;
@@ -109,8 +112,8 @@ public final class TrainRun implements Callable<Integer> {
     if (!check) {
       return 0;
     }
-    Trainer.Outcome one = new Trainer(new Trainer.Config(1, Strategy.NO_SHARD, precision, steps, seed, IN, hidden, OUT,
-        batch, 1, logEvery, ranks, overlap, gpu), null).run();
+    Trainer.Outcome one = new Trainer(new Trainer.Config(1, Strategy.NO_SHARD, precision, steps, seed, IN, hidden,
+        OUT, layers, batch, 1, logEvery, ranks, overlap, gpu), null).run();
     double worst = 0;
     for (int s = 0; s < steps; s++) {
       worst = Math.max(worst, Math.abs(main.losses()[s] - one.losses()[s]) / Math.max(1e-12, one.losses()[s]));
@@ -122,9 +125,13 @@ public final class TrainRun implements Callable<Integer> {
     return worst <= tolerance ? 0 : 1;
   }
 
+  private Mlp model() {
+    return new Mlp(IN, hidden, OUT, layers);
+  }
+
   /** The per-rank bytes of a freshly made shard group of this model under a strategy. */
   private long memoryOf(Strategy s) throws Exception {
-    Mlp model = new Mlp(IN, hidden, OUT);
+    Mlp model = model();
     List<ParamSpec> specs = new ArrayList<>();
     for (long[] shape : model.shapes()) {
       specs.add(new ParamSpec("p" + specs.size(), Shape.of(shape)));

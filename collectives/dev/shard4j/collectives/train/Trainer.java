@@ -38,7 +38,8 @@ import java.util.concurrent.Future;
 final class Trainer {
   /** What to train. */
   record Config(int ranks, Strategy strategy, MixedPrecision precision, int steps, long seed, int in, int hidden,
-      int out, int microBatch, int shardSize, int logEvery, int microBatchesPerRank, boolean overlap, boolean gpu) {
+      int out, int layers, int microBatch, int shardSize, int logEvery, int microBatchesPerRank, boolean overlap,
+      boolean gpu) {
     /** Rank r's device: cuda:r on GPUs (one rank per GPU, NCCL), else the CPU. */
     Device device(int rank) {
       return gpu ? Device.cuda(rank) : Device.CPU;
@@ -60,8 +61,6 @@ final class Trainer {
     }
   }
 
-  private static final String[][] LAYER_NAMES = {{"fc1.weight", "fc1.bias"}, {"fc2.weight", "fc2.bias"}};
-
   private final Config c;
   private final PrintStream log;
 
@@ -71,8 +70,8 @@ final class Trainer {
   }
 
   Outcome run() throws Exception {
-    Mlp model = new Mlp(c.in(), c.hidden(), c.out());
-    Mlp teacher = new Mlp(c.in(), c.hidden() / 2 + 1, c.out());
+    Mlp model = new Mlp(c.in(), c.hidden(), c.out(), c.layers());
+    Mlp teacher = new Mlp(c.in(), c.hidden() / 2 + 1, c.out(), 2);
     double[] losses = new double[c.steps()];
     long[] peaks = new long[c.ranks()];
     long[] comm = new long[c.ranks()];
@@ -139,9 +138,10 @@ final class Trainer {
     List<ShardGroup> groups = new ArrayList<>();
     try (Allocator states = a.newChild("model-states", Long.MAX_VALUE)) {
       try {
-        for (int layer = 0; layer < 2; layer++) {
-          List<ParamSpec> specs = List.of(new ParamSpec(LAYER_NAMES[layer][0], Shape.of(shapes[2 * layer])),
-              new ParamSpec(LAYER_NAMES[layer][1], Shape.of(shapes[2 * layer + 1])));
+        for (int layer = 0; layer < model.layers(); layer++) {
+          String name = "fc" + (layer + 1);
+          List<ParamSpec> specs = List.of(new ParamSpec(name + ".weight", Shape.of(shapes[2 * layer])),
+              new ParamSpec(name + ".bias", Shape.of(shapes[2 * layer + 1])));
           groups.add(ShardGroup.create(comm, specs, c.precision(), c.strategy(), c.shardSize(), states,
               init.subList(2 * layer, 2 * layer + 2), stream));
         }
@@ -161,58 +161,28 @@ final class Trainer {
 
   private void trainSteps(Communicator comm, List<ShardGroup> groups, Allocator a, Mlp model, Mlp teacher,
       List<Tensor> teacherParams, AdamW adamw, Tensor lossSum, Allocator states, double[] losses) {
-    ShardGroup layer1 = groups.get(0);
-    ShardGroup layer2 = groups.get(1);
-    boolean reshardAfterForward = c.strategy().reshardAfterForward();
     long t0 = System.nanoTime();
-    Stream compute = Stream.defaultStream(lossSum.device());
     for (int step = 1; step <= c.steps(); step++) {
       // This rank's share of the step's global batch: micro-batches numbered as the ranks of the
       // main run would draw them, so that one rank drawing all of them sees the same data.
       int parts = c.microBatchesPerRank();
-      double factor = layer1.averagingFactor() / parts;
       lossSum.fill(0.0);
       for (int v = 0; v < parts; v++) {
         long dataRank = (long) comm.rank() * parts + v;
         try (Tensor x = Tensors.normal(a, DType.F32, lossSum.device(), c.seed() * 7919 + step * 1000L + dataRank, 0, 1,
             c.microBatch(), c.in());
             Tensor target = teacher.predict(a, teacherParams, x)) {
-          List<Tensor> p1 = layer1.gather();
-          if (c.overlap()) {
-            layer2.prefetch(); // its all-gather runs while layer 1 computes
-          }
-          try (Mlp.Hidden h = model.layer1(a, p1, x)) {
-            if (reshardAfterForward) {
-              layer1.reshard(); // layer 1's backward needs no parameter: nothing to gather again
-            }
-            List<Tensor> p2 = layer2.gather();
-            // The last layer stays gathered from forward into backward, as FSDP2 keeps its root.
-            try (Tensor y = model.layer2(a, p2, h); Tensor dy = Mlp.loss(a, y, target, lossSum, 1.0 / parts);
-                Mlp.Layer2Grads g2 = model.layer2Backward(a, p2, h, dy)) {
-              Work reduced2 = layer2.reduceGradientsAsync(g2.grads(), factor); // runs while layer 1 computes
-              if (!c.overlap()) {
-                reduced2.awaitOn(compute);
-              }
-              layer2.reshard();
-              List<Tensor> g1 = model.layer1Backward(a, h, g2.dh());
-              try {
-                layer1.reduceGradientsAsync(g1, factor);
-              } finally {
-                g1.forEach(Tensor::close);
-              }
-            }
-          }
-          layer1.reshard();
-          if (c.overlap() && v + 1 < parts) {
-            layer1.prefetch(); // the next micro-batch's, under its data and targets
-          }
+          microBatch(groups, a, model, x, target, lossSum, 1.0 / parts);
+        }
+        if (c.overlap() && v + 1 < parts) {
+          groups.get(0).prefetch(); // the next micro-batch's, under its data and targets
         }
       }
       for (ShardGroup g : groups) {
         g.step(adamw, 1.0); // waits for the group's reduce
       }
       if (c.overlap() && step < c.steps()) {
-        layer1.prefetch(); // the next step's, under its data and targets
+        groups.get(0).prefetch(); // the next step's, under its data and targets
       }
       comm.allReduce(lossSum, lossSum, RedOp.AVG);
       double loss = lossSum.toDoubleArray()[0];
@@ -224,6 +194,70 @@ final class Trainer {
               step * (double) c.ranks() * parts * c.microBatch() / secs, mib(states.peakBytes()));
         }
       }
+    }
+  }
+
+  /**
+   * Forward and backward of one micro-batch, layer by layer, with FSDP's schedule: in the forward
+   * pass each layer's gather prefetches the next layer's; in the backward pass (last layer first)
+   * each layer's reduce runs while the layers before it compute, and under FULL_SHARD, which
+   * freed the parameters after the forward pass, the gather of the layer before is prefetched. The
+   * last layer stays gathered from forward into backward, as FSDP2 keeps its root; the first needs
+   * no parameter in backward (no gradient of the data).
+   */
+  private void microBatch(List<ShardGroup> groups, Allocator a, Mlp model, Tensor x, Tensor target, Tensor lossSum,
+      double weight) {
+    int layers = groups.size();
+    boolean reshardAfterForward = c.strategy().reshardAfterForward();
+    double factor = groups.get(0).averagingFactor() * weight;
+    Stream compute = Stream.defaultStream(x.device());
+    List<List<Tensor>> gathered = new ArrayList<>();
+    List<Mlp.Activation> acts = new ArrayList<>();
+    Tensor dOut = null;
+    try {
+      Tensor input = x;
+      for (int l = 0; l < layers; l++) {
+        List<Tensor> p = groups.get(l).gather();
+        if (c.overlap() && l + 1 < layers) {
+          groups.get(l + 1).prefetch(); // its all-gather runs while this layer computes
+        }
+        Mlp.Activation act = model.forward(a, l, p, input);
+        acts.add(act);
+        input = act.y();
+        gathered.add(p);
+        if (reshardAfterForward && l < layers - 1) {
+          groups.get(l).reshard();
+        }
+      }
+      dOut = Mlp.loss(a, acts.get(layers - 1).y(), target, lossSum, weight);
+      for (int l = layers - 1; l >= 0; l--) {
+        ShardGroup g = groups.get(l);
+        List<Tensor> p = null;
+        if (l > 0) {
+          p = reshardAfterForward && l < layers - 1 ? g.gather() : gathered.get(l);
+        }
+        if (c.overlap() && reshardAfterForward && l - 1 > 0) {
+          groups.get(l - 1).prefetch(); // the gather its backward needs, under this layer's
+        }
+        Mlp.LayerGrads grads = model.backward(a, l, p, acts.get(l), dOut);
+        try {
+          Work reduced = g.reduceGradientsAsync(grads.grads(), factor); // runs while the layers before compute
+          if (!c.overlap()) {
+            reduced.awaitOn(compute);
+          }
+        } finally {
+          grads.grads().forEach(Tensor::close); // copied in: the gradients may go
+        }
+        g.reshard();
+        dOut.close();
+        dOut = grads.dInput();
+        acts.remove(l).close();
+      }
+    } finally {
+      if (dOut != null) {
+        dOut.close();
+      }
+      acts.forEach(Mlp.Activation::close);
     }
   }
 

@@ -26,6 +26,18 @@ class TrainCommandTest {
   }
 
   @Test
+  void aDeeperModelTrainsWithEveryStrategyAndMatchesOneRank() {
+    // Middle layers need their parameters in backward: FULL_SHARD gathers them again there.
+    for (String strategy : new String[] {"full_shard", "shard_grad_op", "no_shard", "hybrid_shard"}) {
+      String out = train("train", "--ranks", "4", "--layers", "4", "--strategy", strategy, "--steps", "20",
+          "--hidden", "48", "--check");
+      assertTrue(out.startsWith("0\n") && out.contains(": OK"), out);
+      assertTrue(out.contains("MLP 64-48-48-48-16"), out);
+      assertTrue(loss(out, "step    20") < loss(out, "step     1"), out);
+    }
+  }
+
+  @Test
   void mixedPrecisionStaysCloseToOneRank() {
     String out = train("train", "--ranks", "3", "--param-dtype", "bf16", "--reduce-dtype", "bf16", "--steps", "20",
         "--hidden", "32", "--check");
@@ -61,6 +73,7 @@ class TrainCommandTest {
     assertEquals('2', train("train", "--param-dtype", "f8").charAt(0));
     assertEquals('2', train("train", "--ranks", "0").charAt(0));
     assertEquals('2', train("train", "--device", "tpu").charAt(0));
+    assertEquals('2', train("train", "--layers", "1").charAt(0));
     String noGpu = train("train", "--device", "cuda", "--ranks", "64");
     assertTrue(noGpu.startsWith("2\n"), "no machine here has 64 GPUs: " + noGpu);
   }
