@@ -94,12 +94,15 @@ for overlap in --overlap --no-overlap; do
     || train_status=1
   grep -E '^# (shard4j train|done|communication|check)' "$out/train$overlap.log"
 done
-# A wider model, whose layers compute longer than they gather: the overlap target's case.
-for overlap in --overlap --no-overlap; do
-  limited 120 "$JAVA" "${java_opts[@]}" -cp "$classpath" dev.shard4j.collectives.cli.Shard4jCommand train --device cuda \
-    --ranks "$gpus" --steps 100 --hidden 16384 --batch 4096 "$overlap" > "$out/train-wide$overlap.log" 2>&1 \
-    || train_status=1
-  grep -E '^# (shard4j train|done|communication)' "$out/train-wide$overlap.log"
+# Models whose layers compute longer than they gather, the overlap target's case: a wide one,
+# and a deep one (FULL_SHARD gathers its middle layers again in backward).
+for model in "wide --hidden 16384 --batch 4096" "deep --layers 6 --hidden 4096 --batch 2048"; do
+  for overlap in --overlap --no-overlap; do
+    log="$out/train-${model%% *}$overlap.log"
+    limited 120 "$JAVA" "${java_opts[@]}" -cp "$classpath" dev.shard4j.collectives.cli.Shard4jCommand train \
+      --device cuda --ranks "$gpus" --steps 100 ${model#* } "$overlap" > "$log" 2>&1 || train_status=1
+    grep -E '^# (shard4j train|done|communication)' "$log"
+  done
 done
 
 echo "== JMH: allocation and kernels on cuda:0 (short settings)"
