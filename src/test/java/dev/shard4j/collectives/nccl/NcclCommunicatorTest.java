@@ -255,24 +255,36 @@ class NcclCommunicatorTest {
   /**
    * Microseconds per enqueue: the median over batches of 64 calls, each batch timed alone and
    * then drained, so that the device's launch queue never fills (a call would then wait for the
-   * device and the figure would be the device's, not the call's).
+   * device and the figure would be the device's, not the call's). Batches run untimed for a
+   * warm-up first, then timed for four seconds: on an H200, windows of a second, or of a fraction
+   * of one, gave medians up to twice those of four-second windows, for the bare native calls too
+   * (JIT and driver warm-up, it seems; BENCHMARKS.md has the figures).
    */
   private static double enqueueMicros(NcclCommunicator c, Runnable call) {
     int batch = 64;
-    double[] perCall = new double[400];
-    // 25600 untimed calls first, so that the JIT has compiled the whole path.
-    for (int round = -400; round < perCall.length; round++) {
+    long warmUpEnd = System.nanoTime() + (warmedUp ? 1_000_000_000L : 4_000_000_000L);
+    warmedUp = true;
+    while (System.nanoTime() < warmUpEnd) {
+      for (int i = 0; i < batch; i++) {
+        call.run();
+      }
+      c.stream().synchronize();
+    }
+    java.util.List<Double> perCall = new java.util.ArrayList<>();
+    long end = System.nanoTime() + 4_000_000_000L;
+    while (System.nanoTime() < end) {
       long t0 = System.nanoTime();
       for (int i = 0; i < batch; i++) {
         call.run();
       }
       long t1 = System.nanoTime();
       c.stream().synchronize();
-      if (round >= 0) {
-        perCall[round] = (t1 - t0) / 1e3 / batch;
-      }
+      perCall.add((t1 - t0) / 1e3 / batch);
     }
-    java.util.Arrays.sort(perCall);
-    return perCall[perCall.length / 2];
+    java.util.Collections.sort(perCall);
+    return perCall.get(perCall.size() / 2);
   }
+
+  /** Whether the process has run an enqueue measurement already (the longer warm-up is done). */
+  private static boolean warmedUp;
 }
