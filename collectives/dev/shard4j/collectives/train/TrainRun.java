@@ -90,8 +90,9 @@ public final class TrainRun implements Callable<Integer> {
     int logEvery = Math.max(1, steps / 10);
     Trainer.Outcome main = new Trainer(new Trainer.Config(ranks, strategy, precision, steps, seed, IN, hidden, OUT,
         layers, batch, shardSize, logEvery, 1, overlap, gpu), out).run();
-    out.printf(Locale.ROOT, "# done: final loss %.6f (first %.6f), %.0f samples/s%n", main.losses()[steps - 1],
-        main.losses()[0], main.samplesPerSecond());
+    out.printf(Locale.ROOT, "# done: final loss %.6f (first %.6f), %.0f samples/s (second half of the steps: "
+        + "%.0f)%n", main.losses()[steps - 1], main.losses()[0], main.samplesPerSecond(),
+        main.steadySamplesPerSecond());
     long commNanos = 0;
     long waitedNanos = 0;
     for (int r = 0; r < ranks; r++) {

@@ -50,7 +50,8 @@ final class Trainer {
    * The outcome: the mean loss of every step, each rank's peak model-state memory, and each rank's
    * communication time and the part of it that the rank waited for.
    */
-  record Outcome(double[] losses, long[] peakBytes, double samplesPerSecond, long[] commNanos, long[] waitedNanos) {
+  record Outcome(double[] losses, long[] peakBytes, double samplesPerSecond, double steadySamplesPerSecond,
+      long[] commNanos, long[] waitedNanos) {
     /** The share of the communication time hidden behind compute, averaged over the ranks. */
     double hiddenFraction() {
       double sum = 0;
@@ -63,10 +64,13 @@ final class Trainer {
 
   private final Config c;
   private final PrintStream log;
+  /** When rank 0 finished each step (every rank agrees on the loss before a step ends). */
+  private final long[] stepEnds;
 
   Trainer(Config config, PrintStream log) {
     this.c = config;
     this.log = log;
+    this.stepEnds = new long[config.steps()];
   }
 
   Outcome run() throws Exception {
@@ -102,8 +106,22 @@ final class Trainer {
       pool.shutdownNow();
     }
     double seconds = (System.nanoTime() - start) / 1e9;
-    return new Outcome(losses, peaks,
-        (double) c.steps() * c.ranks() * c.microBatchesPerRank() * c.microBatch() / seconds, comm, waited);
+    double samplesPerStep = (double) c.ranks() * c.microBatchesPerRank() * c.microBatch();
+    return new Outcome(losses, peaks, c.steps() * samplesPerStep / seconds, steadySamplesPerSecond(samplesPerStep),
+        comm, waited);
+  }
+
+  /**
+   * Samples per second over the second half of the steps, once the JIT has compiled the loop and
+   * the caches are warm; NaN for a single step.
+   */
+  private double steadySamplesPerSecond(double samplesPerStep) {
+    int half = c.steps() / 2;
+    if (half < 1) {
+      return Double.NaN;
+    }
+    double seconds = (stepEnds[c.steps() - 1] - stepEnds[half - 1]) / 1e9;
+    return (c.steps() - half) * samplesPerStep / seconds;
   }
 
   /**
@@ -187,6 +205,7 @@ final class Trainer {
       comm.allReduce(lossSum, lossSum, RedOp.AVG);
       double loss = lossSum.toDoubleArray()[0];
       if (comm.rank() == 0) {
+        stepEnds[step - 1] = System.nanoTime();
         losses[step - 1] = loss;
         if (log != null && (step % c.logEvery() == 0 || step == 1 || step == c.steps())) {
           double secs = (System.nanoTime() - t0) / 1e9;

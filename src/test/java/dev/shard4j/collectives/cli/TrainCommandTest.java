@@ -22,6 +22,7 @@ class TrainCommandTest {
       double first = loss(out, "step     1");
       double last = loss(out, "step    30");
       assertTrue(last < first / 2, strategy + ": loss " + first + " -> " + last);
+      assertTrue(out.matches("(?s).*samples/s \\(second half of the steps: [1-9][0-9]*\\).*"), out);
     }
   }
 
