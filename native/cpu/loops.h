@@ -113,6 +113,62 @@ void streaming_done(bool streaming) {
   (void)streaming;
 }
 
+// outputs = in[0] + in[1] + ... (in that order, as the blocked reduce below adds) over [0, count)
+// in one pass: N loads, N - 1 adds and a streaming store to each output per vector, where the
+// blocked reduce reads each block back from L1 to store it. Only when every output is aligned like
+// the first (the usual case); false leaves the work undone.
+template <int N>
+bool sum_streaming(const float* const* in, int n_dst, float* const* outs, int64_t count) {
+#if defined(__x86_64__) && (defined(__AVX512F__) || defined(__AVX__))
+#if defined(__AVX512F__)
+  using V = __m512;
+  auto load = [](const float* x) { return _mm512_loadu_ps(x); };
+  auto add = [](V x, V y) { return _mm512_add_ps(x, y); };
+  auto stream = [](float* to, V v) { _mm512_stream_ps(to, v); };
+#else
+  using V = __m256;
+  auto load = [](const float* x) { return _mm256_loadu_ps(x); };
+  auto add = [](V x, V y) { return _mm256_add_ps(x, y); };
+  auto stream = [](float* to, V v) { _mm256_stream_ps(to, v); };
+#endif
+  constexpr int64_t W = sizeof(V) / sizeof(float);
+  const uintptr_t offset = reinterpret_cast<uintptr_t>(outs[0]) % sizeof(V);
+  if (offset % sizeof(float) != 0) return false;
+  for (int j = 1; j < n_dst; j++) {
+    if (reinterpret_cast<uintptr_t>(outs[j]) % sizeof(V) != offset) return false;
+  }
+  auto scalar = [&](int64_t k) {
+    float x = in[0][k];
+    for (int i = 1; i < N; i++) x += in[i][k];
+    for (int j = 0; j < n_dst; j++) outs[j][k] = x;
+  };
+  int64_t head = (int64_t)((sizeof(V) - offset) % sizeof(V) / sizeof(float));
+  if (head > count) head = count;
+  int64_t k = 0;
+  for (; k < head; k++) scalar(k);
+  for (; k + W <= count; k += W) {
+    V v = load(in[0] + k);
+    for (int i = 1; i < N; i++) v = add(v, load(in[i] + k));
+    for (int j = 0; j < n_dst; j++) stream(outs[j] + k, v);
+  }
+  for (; k < count; k++) scalar(k);
+  return true;
+#else
+  (void)in, (void)n_dst, (void)outs, (void)count;
+  return false;
+#endif
+}
+
+bool sum_streaming(int n, const float* const* in, int n_dst, float* const* outs, int64_t count) {
+  switch (n) {
+    case 2: return sum_streaming<2>(in, n_dst, outs, count);
+    case 3: return sum_streaming<3>(in, n_dst, outs, count);
+    case 4: return sum_streaming<4>(in, n_dst, outs, count);
+    case 8: return sum_streaming<8>(in, n_dst, outs, count);
+    default: return false;
+  }
+}
+
 // Reductions work block by block: the block's result is accumulated in L1 from every input, then
 // written to each output. All reads of a block happen before its writes, so an output may be one
 // of the inputs exactly (in-place collectives).
@@ -198,6 +254,19 @@ void reduce_loop(int n, const void* const* srcs, int n_dst, void* const* dsts, i
     for (int i = 0; i < n; i++) in_place = in_place || dsts[j] == srcs[i];
   }
   const bool streaming = !in_place && (end - begin) * (int64_t)sizeof(D) * n_dst >= kStreamingBytes;
+  if constexpr (std::is_same<D, float>::value && std::is_same<S, float>::value) {
+    constexpr int kMaxStreams = 8;
+    if (op == S4J_OP_SUM && !pre && !post && streaming && n <= kMaxStreams && n_dst <= kMaxStreams) {
+      const float* in[kMaxStreams] = {};
+      float* outs[kMaxStreams] = {};
+      for (int i = 0; i < n; i++) in[i] = static_cast<const float*>(srcs[i]) + begin;
+      for (int j = 0; j < n_dst; j++) outs[j] = static_cast<float*>(dsts[j]) + begin;
+      if (sum_streaming(n, in, n_dst, outs, end - begin)) {
+        streaming_done(true);
+        return;
+      }
+    }
+  }
   for (int64_t b = begin; b < end; b += kReduceBlock) {
     const int64_t m = end - b < kReduceBlock ? end - b : kReduceBlock;
     if constexpr (std::is_same<A, D>::value) {

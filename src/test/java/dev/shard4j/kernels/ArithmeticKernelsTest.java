@@ -37,6 +37,12 @@ class ArithmeticKernelsTest {
     return t;
   }
 
+  /** A view made in a test, closed after it like the tensors it views. */
+  private Tensor opened(Tensor view) {
+    open.add(view);
+    return view;
+  }
+
   /** The kernel's accumulation, in Java: fp32 (fp64 for F64) in input order, integers in long. */
   private static double reduceReference(double[][] in, int k, DType type, ReduceOp op, double pre, double post) {
     if (!type.isFloatingPoint()) {
@@ -135,25 +141,40 @@ class ArithmeticKernelsTest {
   }
 
   private void reduceLargeOutputs(Random r, int count) {
-    for (DType type : new DType[] {DType.F32, DType.BF16}) {
-      double[][] in = new double[3][];
-      List<Tensor> inputs = new ArrayList<>();
-      for (int i = 0; i < 3; i++) {
-        in[i] = Reference.values(r, type, count, 4);
-        inputs.add(tensor(in[i], type, count));
-      }
-      for (double post : new double[] {1, 0.25}) {
-        double[] expected = new double[count];
-        for (int k = 0; k < count; k++) {
-          expected[k] = Reference.round(type, reduceReference(in, k, type, ReduceOp.SUM, 1, post));
+    // f32 sums of 2, 3, 4 or 8 inputs take a one-pass loop of their own when the outputs are
+    // aligned alike (5 inputs do not); the inputs sit one element into their tensors (unaligned
+    // loads), and a second output one element off the first's alignment makes the loop fall back
+    // to the blocked reduce.
+    for (int n : new int[] {2, 3, 4, 5}) {
+      for (DType type : new DType[] {DType.F32, DType.BF16}) {
+        double[][] in = new double[n][];
+        List<Tensor> inputs = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+          in[i] = Reference.values(r, type, count, 4);
+          double[] padded = new double[count + 1];
+          System.arraycopy(in[i], 0, padded, 1, count);
+          inputs.add(opened(tensor(padded, type, count + 1).narrow(0, 1, count)));
         }
-        Tensor one = tensor(new double[count], type, count);
-        ReduceKernel.reduce(inputs, one, ReduceOp.SUM, 1, post, null);
-        assertArrayEquals(expected, one.toDoubleArray(), type + " one output, post " + post);
-        List<Tensor> two = List.of(tensor(new double[count], type, count), tensor(new double[count], type, count));
-        ReduceKernel.reduce(inputs, two, ReduceOp.SUM, 1, post, null);
-        for (Tensor o : two) {
-          assertArrayEquals(expected, o.toDoubleArray(), type + " two outputs, post " + post);
+        for (double post : new double[] {1, 0.25}) {
+          double[] expected = new double[count];
+          for (int k = 0; k < count; k++) {
+            expected[k] = Reference.round(type, reduceReference(in, k, type, ReduceOp.SUM, 1, post));
+          }
+          String what = n + " " + type + " inputs, post " + post;
+          Tensor one = tensor(new double[count], type, count);
+          ReduceKernel.reduce(inputs, one, ReduceOp.SUM, 1, post, null);
+          assertArrayEquals(expected, one.toDoubleArray(), what + ", one output");
+          List<Tensor> two = List.of(tensor(new double[count], type, count), tensor(new double[count], type, count));
+          ReduceKernel.reduce(inputs, two, ReduceOp.SUM, 1, post, null);
+          for (Tensor o : two) {
+            assertArrayEquals(expected, o.toDoubleArray(), what + ", two outputs");
+          }
+          List<Tensor> unlike = List.of(tensor(new double[count], type, count),
+              opened(tensor(new double[count + 1], type, count + 1).narrow(0, 1, count)));
+          ReduceKernel.reduce(inputs, unlike, ReduceOp.SUM, 1, post, null);
+          for (Tensor o : unlike) {
+            assertArrayEquals(expected, o.toDoubleArray(), what + ", outputs aligned unlike");
+          }
         }
       }
     }
