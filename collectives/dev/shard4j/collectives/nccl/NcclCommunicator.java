@@ -368,8 +368,13 @@ public final class NcclCommunicator implements Communicator {
         cause = aborted.get();
       }
     }
-    return cause == null ? null : new CollectiveException(op, seq, cause.missingRanks(), op + " #" + seq + " on rank "
-        + rank + " failed: " + cause.getMessage(), cause);
+    return cause == null ? null : failedBecause(op, seq, cause);
+  }
+
+  /** The failure of operation op #seq, caused by the communicator's. */
+  private CollectiveException failedBecause(String op, long seq, CollectiveException cause) {
+    return new CollectiveException(op, seq, cause.missingRanks(), op + " #" + seq + " on rank " + rank + " failed: "
+        + cause.getMessage(), cause);
   }
 
   /** Finalizes (waiting at most the timeout) and destroys the communicator; idempotent. */
@@ -572,8 +577,7 @@ public final class NcclCommunicator implements Communicator {
     // as every nonblocking call needs anyway, which saves a driver call per operation.
     CollectiveException aborted = this.aborted.get();
     if (aborted != null) {
-      throw new CollectiveException(op, seq, aborted.missingRanks(), op + " #" + seq + " on rank " + rank
-          + " failed: " + aborted.getMessage(), aborted);
+      throw failedBecause(op, seq, aborted);
     }
     List<Tensor> held = new ArrayList<>();
     for (Tensor t : tensors) {

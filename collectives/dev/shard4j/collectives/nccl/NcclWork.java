@@ -24,7 +24,7 @@ final class NcclWork implements Work {
   private final long seq;
   private final Event event;
   private final List<Tensor> held;
-  private volatile Throwable error;
+  private volatile CollectiveException error;
   private volatile boolean done;
   // False while the operation sits in an unfinished NcclCommunicator.group: its event is recorded
   // only when the group ends and NCCL has put the kernels on the stream.
@@ -50,10 +50,7 @@ final class NcclWork implements Work {
   }
 
   private synchronized void awaitThis(Duration timeout) {
-    if (!issued) {
-      throw new IllegalStateException(op + " #" + seq + " was issued inside an NcclCommunicator.group that has not "
-          + "ended: await it after the group");
-    }
+    requireIssued("await it after the group");
     long deadline = System.nanoTime() + timeout.toNanos();
     long pause = 1_000;
     while (!poll()) {
@@ -68,28 +65,39 @@ final class NcclWork implements Work {
       LockSupport.parkNanos(pause);
       pause = Math.min(pause * 2, 200_000);
     }
-    if (error != null) {
-      throw error instanceof RuntimeException ? (RuntimeException) error : new IllegalStateException(error);
-    }
+    throwIfFailed();
   }
 
   @Override
   public void awaitOn(Stream stream) {
-    if (!issued) {
-      throw new IllegalStateException(op + " #" + seq + " was issued inside an NcclCommunicator.group that has not "
-          + "ended: order streams after it once the group is over");
-    }
-    if (error != null) {
-      throw error instanceof RuntimeException ? (RuntimeException) error : new IllegalStateException(error);
-    }
+    requireIssued("order streams after it once the group is over");
+    throwIfFailed();
     if (!stream.device().equals(event.device())) {
       throw new IllegalArgumentException("stream " + stream + " is not on " + event.device() + ", where " + op
           + " runs");
+    }
+    if (stream == owner.stream()) {
+      return; // its own stream runs in order: later work there follows it already
     }
     synchronized (this) {
       if (!done) {
         stream.waitFor(event);
       }
+    }
+  }
+
+  private void requireIssued(String advice) {
+    if (!issued) {
+      throw new IllegalStateException(op + " #" + seq + " was issued inside an NcclCommunicator.group that has not "
+          + "ended: " + advice);
+    }
+  }
+
+  /** Rethrows the operation's failure, if it failed. */
+  private void throwIfFailed() {
+    CollectiveException e = error;
+    if (e != null) {
+      throw e;
     }
   }
 
@@ -158,7 +166,7 @@ final class NcclWork implements Work {
     issued = true;
   }
 
-  private void finish(Throwable e) {
+  private void finish(CollectiveException e) {
     if (done) {
       return;
     }
