@@ -20,6 +20,11 @@
 namespace s4j::cpu {
 namespace {
 
+// Bytes from p to the next multiple of align (0 when p is on one).
+size_t bytes_to_boundary(const void* p, size_t align) {
+  return (align - reinterpret_cast<uintptr_t>(p) % align) % align;
+}
+
 // memcpy, or with streaming stores when asked: the widest aligned stores of the instruction set
 // this file is compiled for, from the destination's first boundary on, with unaligned loads (a
 // segment's source is rarely aligned like its destination).
@@ -35,7 +40,7 @@ void store_block(void* dst, const void* src, size_t bytes, bool streaming) {
 #endif
     char* d = static_cast<char*>(dst);
     const char* s = static_cast<const char*>(src);
-    size_t head = (sizeof(Vec) - reinterpret_cast<uintptr_t>(d) % sizeof(Vec)) % sizeof(Vec);
+    size_t head = bytes_to_boundary(d, sizeof(Vec));
     if (head > bytes) head = bytes;
     memcpy(d, s, head);
     const size_t vectors = (bytes - head) / sizeof(Vec);
@@ -132,17 +137,17 @@ bool sum_streaming(const float* const* in, int n_dst, float* const* outs, int64_
   auto stream = [](float* to, V v) { _mm256_stream_ps(to, v); };
 #endif
   constexpr int64_t W = sizeof(V) / sizeof(float);
-  const uintptr_t offset = reinterpret_cast<uintptr_t>(outs[0]) % sizeof(V);
-  if (offset % sizeof(float) != 0) return false;
+  const size_t head_bytes = bytes_to_boundary(outs[0], sizeof(V));
+  if (head_bytes % sizeof(float) != 0) return false;
   for (int j = 1; j < n_dst; j++) {
-    if (reinterpret_cast<uintptr_t>(outs[j]) % sizeof(V) != offset) return false;
+    if (bytes_to_boundary(outs[j], sizeof(V)) != head_bytes) return false;
   }
   auto scalar = [&](int64_t k) {
     float x = in[0][k];
     for (int i = 1; i < N; i++) x += in[i][k];
     for (int j = 0; j < n_dst; j++) outs[j][k] = x;
   };
-  int64_t head = (int64_t)((sizeof(V) - offset) % sizeof(V) / sizeof(float));
+  int64_t head = (int64_t)(head_bytes / sizeof(float));
   if (head > count) head = count;
   int64_t k = 0;
   for (; k < head; k++) scalar(k);
