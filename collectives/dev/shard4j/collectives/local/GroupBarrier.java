@@ -9,8 +9,8 @@ import java.util.concurrent.locks.LockSupport;
  * A reusable barrier for the ranks of one group, tuned for collectives: a waiting rank spins for a
  * few microseconds when every rank has a core of its own (the others are usually close behind),
  * then yields, then parks, so that it never holds a core for long when there are more ranks than
- * cores. The last rank to arrive wakes
- * the parked ones. Breaking the barrier releases every waiter at once. Thread-safe.
+ * cores. The last rank to arrive runs the barrier's trip action, then wakes the parked ones.
+ * Breaking the barrier releases every waiter at once. Thread-safe.
  */
 final class GroupBarrier {
   /** Spinning pays only while every rank has a core; with more ranks than cores, yield at once. */
@@ -22,11 +22,18 @@ final class GroupBarrier {
   private final int spins;
   private final AtomicInteger arrived = new AtomicInteger();
   private final AtomicReferenceArray<Thread> parked;
+  private final Runnable onTrip;
   private volatile long generation;
   private volatile boolean broken;
 
-  GroupBarrier(int parties) {
+  /**
+   * @param parties the ranks that meet
+   * @param onTrip run by the last rank to arrive, before any waiter is released (while every rank
+   *     is inside the barrier)
+   */
+  GroupBarrier(int parties, Runnable onTrip) {
     this.parties = parties;
+    this.onTrip = onTrip;
     this.spins = parties <= Runtime.getRuntime().availableProcessors() ? SPINS_PER_CORE_RANK : 0;
     this.parked = new AtomicReferenceArray<>(slot(parties));
   }
@@ -44,6 +51,7 @@ final class GroupBarrier {
     }
     if (arrived.incrementAndGet() == parties) {
       arrived.set(0); // nobody can arrive for the next round before the generation moves
+      onTrip.run();
       generation = gen + 1;
       wakeAll();
       return !broken;

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -26,6 +27,11 @@ final class GroupState {
   final Mailboxes mail;
   final Map<String, GroupState> splits = new ConcurrentHashMap<>();
   private final GroupBarrier barrier;
+  /**
+   * Pieces of the current collective's work claimed so far ({@link RankWork}); back to zero at
+   * every meeting, when no rank is claiming.
+   */
+  final AtomicLong claimed = new AtomicLong();
   private final AtomicLongArray posted;
   private final AtomicLongArray finished;
   private final AtomicReference<CollectiveException> abort = new AtomicReference<>();
@@ -42,7 +48,7 @@ final class GroupState {
     this.timeout = timeout;
     this.calls = new Call[2][GroupBarrier.slot(size)];
     this.mail = new Mailboxes(this);
-    this.barrier = new GroupBarrier(size);
+    this.barrier = new GroupBarrier(size, () -> claimed.set(0));
     this.posted = new AtomicLongArray(GroupBarrier.slot(size));
     this.finished = new AtomicLongArray(GroupBarrier.slot(size));
     this.open = new java.util.concurrent.atomic.AtomicInteger(size);

@@ -21,8 +21,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One rank of an in-process group ({@link LocalGroup}). Each collective meets the other ranks
- * twice: once all calls are posted, every rank reduces or copies its own slice straight between
- * the peers' buffers (no staging copies), then all wait until every slice is done.
+ * twice: once all calls are posted, the ranks claim pieces of the work and reduce or copy them
+ * straight between the peers' buffers (no staging copies), then all wait until every piece is done.
  *
  * <p>Blocking calls run on the calling thread when no async work is queued; async calls, and
  * blocking calls behind them, run in order on the rank's own thread.
@@ -321,7 +321,7 @@ final class LocalCommunicator implements Communicator {
       }
       group.arrive(rank, c, parity);
       verify(c, parity);
-      // The ranks are the parallelism: each does its slice on its own thread, without the pool.
+      // The ranks are the parallelism: each runs its pieces on its own thread, without the pool.
       boolean serial = size() > 1;
       if (serial) {
         NativeApi.cpuSerial(true);

@@ -6,12 +6,24 @@ import dev.shard4j.tensor.Tensor;
 
 /**
  * What one rank of an in-process group does inside a collective once every rank has posted its
- * call: its slice of the work, read from and written to the peers' buffers directly (the sliced
+ * call: pieces of the work, read from and written to the peers' buffers directly (the sliced
  * path), or its own output computed from the staging slots (the staged path, {@link Staged}).
+ *
+ * <p>On the sliced path the ranks claim the pieces in turn rather than each taking a fixed share:
+ * a rank that the scheduler runs late (more ranks than cores, a compiler thread on the other core,
+ * a wake-up placed behind a busy rank) leaves its share to the ranks that run, as the host thread
+ * pool does with its pieces.
  */
 final class RankWork {
-  /** Slices start at multiples of this many elements (a cache line of fp32 and more). */
-  private static final long SLICE_ALIGN = 64;
+  /** Pieces start at multiples of this many elements (a cache line of fp32 and more). */
+  private static final long PIECE_ALIGN = 64;
+  /** Pieces per rank that a large collective's work is cut into. */
+  private static final int PIECES_PER_RANK = 4;
+  /**
+   * Smallest piece, unless a rank's even share is smaller: the host kernels stream outputs of
+   * 1 MiB and more, and smaller pieces would only add calls.
+   */
+  private static final long MIN_PIECE_BYTES = 1 << 20;
 
   private final GroupState group;
   private final int rank;
@@ -31,52 +43,65 @@ final class RankWork {
 
   // ---- the sliced path ------------------------------------------------------------------------------
 
+  /** One piece: elements [lo, hi) of a part of the work. */
+  private interface Piece {
+    void run(int part, long lo, long hi);
+  }
+
   void allReduce(Call mine, int parity) {
-    long[] s = slice(mine.count(), size(), rank);
-    if (s[1] == s[0]) {
-      return;
-    }
-    long[] srcs = new long[size()];
-    long[] dsts = new long[size()];
-    for (int q = 0; q < size(); q++) {
-      srcs[q] = at(group.call(parity, q).send(), s[0]);
-      dsts[q] = at(group.call(parity, q).recv(), s[0]);
-    }
-    reduce(srcs, dsts, mine, s[1] - s[0]);
+    claimPieces(1, mine.count(), mine.dtype(), (part, lo, hi) -> {
+      long[] srcs = new long[size()];
+      long[] dsts = new long[size()];
+      for (int q = 0; q < size(); q++) {
+        srcs[q] = at(group.call(parity, q).send(), lo);
+        dsts[q] = at(group.call(parity, q).recv(), lo);
+      }
+      reduce(srcs, dsts, mine, hi - lo);
+    });
   }
 
+  /** Part q: rank q's input, copied to every rank's output. */
   void allGather(Call mine, int parity) {
-    long[] dsts = new long[size()];
-    for (int q = 0; q < size(); q++) {
-      dsts[q] = at(group.call(parity, q).recv(), rank * mine.count());
-    }
-    copy(at(mine.send(), 0), dsts, mine.dtype(), mine.count());
+    long count = mine.count();
+    claimPieces(size(), count, mine.dtype(), (q, lo, hi) -> {
+      long[] dsts = new long[size()];
+      for (int r = 0; r < size(); r++) {
+        dsts[r] = at(group.call(parity, r).recv(), q * count + lo);
+      }
+      copy(at(group.call(parity, q).send(), lo), dsts, mine.dtype(), hi - lo);
+    });
   }
 
+  /** Part q: rank q's output, reduced from block q of every rank's input. */
   void reduceScatter(Call mine, int parity) {
-    long[] srcs = new long[size()];
-    for (int q = 0; q < size(); q++) {
-      srcs[q] = at(group.call(parity, q).send(), rank * mine.count());
-    }
-    reduce(srcs, new long[] {at(mine.recv(), 0)}, mine, mine.count());
+    long count = mine.count();
+    claimPieces(size(), count, mine.dtype(), (q, lo, hi) -> {
+      long[] srcs = new long[size()];
+      for (int r = 0; r < size(); r++) {
+        srcs[r] = at(group.call(parity, r).send(), q * count + lo);
+      }
+      reduce(srcs, new long[] {at(group.call(parity, q).recv(), lo)}, mine, hi - lo);
+    });
   }
 
   void broadcast(Call mine, int parity) {
-    long[] s = slice(mine.count(), size(), rank);
-    long[] dsts = new long[size()];
-    for (int q = 0; q < size(); q++) {
-      dsts[q] = at(group.call(parity, q).recv(), s[0]);
-    }
-    copy(at(group.call(parity, mine.root()).send(), s[0]), dsts, mine.dtype(), s[1] - s[0]);
+    claimPieces(1, mine.count(), mine.dtype(), (part, lo, hi) -> {
+      long[] dsts = new long[size()];
+      for (int q = 0; q < size(); q++) {
+        dsts[q] = at(group.call(parity, q).recv(), lo);
+      }
+      copy(at(group.call(parity, mine.root()).send(), lo), dsts, mine.dtype(), hi - lo);
+    });
   }
 
   void reduce(Call mine, int parity) {
-    long[] s = slice(mine.count(), size(), rank);
-    long[] srcs = new long[size()];
-    for (int q = 0; q < size(); q++) {
-      srcs[q] = at(group.call(parity, q).send(), s[0]);
-    }
-    reduce(srcs, new long[] {at(group.call(parity, mine.root()).recv(), s[0])}, mine, s[1] - s[0]);
+    claimPieces(1, mine.count(), mine.dtype(), (part, lo, hi) -> {
+      long[] srcs = new long[size()];
+      for (int q = 0; q < size(); q++) {
+        srcs[q] = at(group.call(parity, q).send(), lo);
+      }
+      reduce(srcs, new long[] {at(group.call(parity, mine.root()).recv(), lo)}, mine, hi - lo);
+    });
   }
 
   void allToAll(Call mine, int parity) {
@@ -86,6 +111,40 @@ final class RankWork {
       NativeApi.memcpy(at(mine.recv(), q * block), NativeApi.HOST, at(group.call(parity, q).send(), rank * block),
           NativeApi.HOST, bytes, 0);
     }
+  }
+
+  /**
+   * Runs pieces of {@code parts} ranges of {@code count} elements each until none is left
+   * unclaimed. Every rank of the collective calls this; the group's counter hands each piece to
+   * exactly one of them.
+   */
+  private void claimPieces(int parts, long count, DType dtype, Piece body) {
+    long piece = pieceElements((long) parts * count, size(), dtype.byteSize());
+    if (piece == 0) {
+      return;
+    }
+    long perPart = (count + piece - 1) / piece;
+    long pieces = parts * perPart;
+    for (long i = group.claimed.getAndIncrement(); i < pieces; i = group.claimed.getAndIncrement()) {
+      int part = (int) (i / perPart);
+      long lo = i % perPart * piece;
+      body.run(part, lo, Math.min(count, lo + piece));
+    }
+  }
+
+  /**
+   * Elements per piece for work of {@code total} elements shared by {@code ranks}: about
+   * PIECES_PER_RANK pieces a rank, none under MIN_PIECE_BYTES unless an even share is smaller,
+   * aligned so that pieces never share a cache line; 0 for no work.
+   */
+  static long pieceElements(long total, int ranks, int elementBytes) {
+    if (total == 0) {
+      return 0;
+    }
+    long share = (total + ranks - 1) / ranks;
+    long small = (total + (long) ranks * PIECES_PER_RANK - 1) / ((long) ranks * PIECES_PER_RANK);
+    long piece = Math.max(small, Math.min(share, MIN_PIECE_BYTES / elementBytes));
+    return (piece + PIECE_ALIGN - 1) / PIECE_ALIGN * PIECE_ALIGN;
   }
 
   // ---- shared by both paths -------------------------------------------------------------------------
@@ -127,13 +186,5 @@ final class RankWork {
 
   static long bytesOf(Tensor t) {
     return t == null ? 0 : t.numel() * t.dtype().byteSize();
-  }
-
-  /** Rank r's share [lo, hi) of n elements, aligned so that slices never share a cache line. */
-  static long[] slice(long n, int parts, int r) {
-    long per = (n + parts - 1) / parts;
-    per = (per + SLICE_ALIGN - 1) / SLICE_ALIGN * SLICE_ALIGN;
-    long lo = Math.min(n, r * per);
-    return new long[] {lo, Math.min(n, lo + per)};
   }
 }
