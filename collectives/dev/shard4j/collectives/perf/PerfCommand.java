@@ -79,6 +79,11 @@ public final class PerfCommand implements Callable<Integer> {
           + "before anything is timed (default: ${DEFAULT-VALUE})")
   double jitWarmup;
 
+  @Option(names = "--jit-settle", defaultValue = "2",
+      description = "Before each timed series, wait up to this many seconds for the JIT compiler to go idle, so "
+          + "that its threads do not take a core from the ranks while they are timed (default: ${DEFAULT-VALUE})")
+  double jitSettle;
+
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
 
@@ -121,6 +126,9 @@ public final class PerfCommand implements Callable<Integer> {
     if (!(jitWarmup >= 0 && jitWarmup <= 600)) {
       throw new IllegalArgumentException("--jit-warmup must be in [0, 600] seconds, got " + jitWarmup);
     }
+    if (!(jitSettle >= 0 && jitSettle <= 600)) {
+      throw new IllegalArgumentException("--jit-settle must be in [0, 600] seconds, got " + jitSettle);
+    }
     long min = PerfOptions.parseBytes(minBytes);
     long max = PerfOptions.parseBytes(maxBytes);
     if (max < min) {
@@ -142,7 +150,7 @@ public final class PerfCommand implements Callable<Integer> {
     }
     return new PerfOptions(Collective.parse(operation), backend, ranks, min, max, stepFactor, PerfOptions.parseBytes(stepBytes),
         iters, warmup, check != 0, dtypes, ops, roots, blocking != 0, memory, json,
-        java.time.Duration.ofNanos((long) (jitWarmup * 1e9)));
+        java.time.Duration.ofNanos((long) (jitWarmup * 1e9)), java.time.Duration.ofNanos((long) (jitSettle * 1e9)));
   }
 
   private void writeJson(PerfRunner runner) throws IOException {

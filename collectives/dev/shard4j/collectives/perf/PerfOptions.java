@@ -25,10 +25,11 @@ import java.util.List;
  * @param memory also print memory throughput and its fraction of a copy bandwidth
  * @param json where to write the rows as JSON, or null
  * @param jitWarmup untimed wall time at the first small size, so the JVM has compiled the path
+ * @param jitSettle the longest wait, before each timed series, for the JIT compiler to go idle
  */
 record PerfOptions(Collective collective, String backend, int ranks, long minBytes, long maxBytes, int stepFactor, long stepBytes,
     int iters, int warmup, boolean check, List<DType> dtypes, List<RedOp> ops, List<Integer> roots, boolean blocking,
-    boolean memory, Path json, java.time.Duration jitWarmup) {
+    boolean memory, Path json, java.time.Duration jitWarmup, java.time.Duration jitSettle) {
 
   /** The sizes to run, as nccl-tests steps them. */
   long[] sizes() {

@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -40,6 +41,8 @@ final class PerfRunner {
   private final List<Row> rows = new ArrayList<>();
   private double copyGbps = Double.NaN;
   private volatile boolean firstSeries = true;
+  /** Timed series (and copies) that started while the JIT was still compiling after --jit-settle. */
+  private final AtomicInteger unsettled = new AtomicInteger();
 
   PerfRunner(PerfOptions options, PrintStream out) {
     this.o = options;
@@ -75,6 +78,9 @@ final class PerfRunner {
     if (o.memory()) {
       copyGbps = (copyGbps + measureCopy(Math.max(o.maxBytes(), 64L << 20))) / 2;
       rows.forEach(this::printRow);
+    }
+    if (unsettled.get() > 0) {
+      out.printf("# JIT still compiling  : %d timed series started after --jit-settle ran out%n", unsettled.get());
     }
     out.printf("# Out of bounds values : 0 OK%n");
     out.printf("# Avg bus bandwidth    : %.4f %n", rows.stream().mapToDouble(r -> r.busbw()[0]).average().orElse(0));
@@ -220,6 +226,7 @@ final class PerfRunner {
   private double time(Communicator comm, Collective c, Buffers b, RedOp op, int root, int warmup) {
     // Warm up the way the timed iterations run: the asynchronous path has code of its own to compile.
     launch(comm, c, b, op, root, warmup);
+    settleJit(comm.rank() == 0);
     comm.barrier();
     long t0 = System.nanoTime();
     launch(comm, c, b, op, root, o.iters());
@@ -252,12 +259,20 @@ final class PerfRunner {
         CopyPlan copy = PackKernel.plan(List.of(src), dst)) {
       copy.run();
       copy.run();
+      settleJit(true);
       long t0 = System.nanoTime();
       for (int i = 0; i < COPY_ITERS; i++) {
         copy.run();
       }
       double seconds = (System.nanoTime() - t0) / 1e9 / COPY_ITERS;
       return copy.bytesMoved() / seconds / 1e9;
+    }
+  }
+
+  /** Waits for the JIT to go idle (--jit-settle); counts a wait that ran out when asked to. */
+  private void settleJit(boolean count) {
+    if (!JitSettle.await(o.jitSettle()) && count) {
+      unsettled.incrementAndGet();
     }
   }
 

@@ -30,7 +30,7 @@ class PerfCommandTest {
         "sendrecv"}) {
       Path json = dir.resolve(op + ".json");
       String out = run(op, "-b", "64", "-e", "4K", "-f", "4", "-n", "3", "-w", "1", "--ranks", "3", "-d", "all",
-          "-o", "all", "-r", "-1", "--json", json.toString(), "--jit-warmup", "0");
+          "-o", "all", "-r", "-1", "--json", json.toString(), "--jit-warmup", "0", "--jit-settle", "0");
       assertTrue(out.startsWith("0\n"), out);
       assertTrue(out.contains("#wrong") && out.contains("# Avg bus bandwidth"), out);
       assertTrue(out.contains("bfloat16") && out.contains("int8"), out);
@@ -61,6 +61,7 @@ class PerfCommandTest {
     assertTrue(run("all_things").startsWith("2\n"));
     assertTrue(run("broadcast", "--ranks", "2", "-r", "5").startsWith("2\n"));
     assertTrue(run("all_reduce", "--jit-warmup", "-1").startsWith("2\n"));
+    assertTrue(run("all_reduce", "--jit-settle", "NaN").startsWith("2\n"));
   }
 
   @Test
