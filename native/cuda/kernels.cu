@@ -80,6 +80,15 @@ __device__ __forceinline__ void as_words(const Vec<T, N>& v, uint32_t (&w)[sizeo
   ::memcpy(w, &v, sizeof(v));
 }
 
+// A vector of source elements, each converted and scaled.
+template <class D, class S, bool Scaled, int W>
+__device__ __forceinline__ Vec<D, W> converted(const Vec<S, W>& x, compute_t<D, S> c) {
+  Vec<D, W> o;
+#pragma unroll
+  for (int k = 0; k < W; k++) o.x[k] = scaled_convert<D, S, Scaled>(x.x[k], c);
+  return o;
+}
+
 // Copies count elements, converting and scaling, as the block's threads. The destination is
 // written in aligned vectors of W after a few elements that align it; the source is read in
 // aligned vectors too: as they are when it is aligned like the destination, else two per output
@@ -117,12 +126,7 @@ __device__ void copy_range(const S* src, D* dst, int64_t count, compute_t<D, S> 
 #pragma unroll
       for (int u = 0; u < kBatch; u++) {
         const int64_t v = base + (int64_t)u * blockDim.x;
-        if (v < vectors) {
-          Vec<D, W> o;
-#pragma unroll
-          for (int k = 0; k < W; k++) o.x[k] = scaled_convert<D, S, Scaled>(buf[u].x[k], c);
-          out[v] = o;
-        }
+        if (v < vectors) out[v] = converted<D, S, Scaled>(buf[u], c);
       }
     }
   } else {
@@ -148,10 +152,7 @@ __device__ void copy_range(const S* src, D* dst, int64_t count, compute_t<D, S> 
           shifted_words<NW>(a, b, byte_shift, w);
           Vec<S, W> x;
           ::memcpy(&x, w, sizeof(x));
-          Vec<D, W> o;
-#pragma unroll
-          for (int k = 0; k < W; k++) o.x[k] = scaled_convert<D, S, Scaled>(x.x[k], c);
-          out[v] = o;
+          out[v] = converted<D, S, Scaled>(x, c);
         }
       }
     }
