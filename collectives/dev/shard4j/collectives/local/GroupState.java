@@ -36,7 +36,10 @@ final class GroupState {
   private final AtomicLongArray finished;
   private final AtomicReference<CollectiveException> abort = new AtomicReference<>();
 
-  /** Largest payload a rank stages for the one-meeting path of small collectives. */
+  /**
+   * Largest payload a rank stages for the one-meeting path of small collectives: at most 64 Ki
+   * elements, which the host kernels run on the calling thread whatever the pool.
+   */
   static final long SMALL_BYTES = 64 << 10;
 
   /** Two staging slots per rank (alternating between collectives), allocated on first use. */

@@ -322,7 +322,9 @@ final class LocalCommunicator implements Communicator {
       group.arrive(rank, c, parity);
       verify(c, parity);
       // The ranks are the parallelism: each runs its pieces on its own thread, without the pool.
-      boolean serial = size() > 1;
+      // A staged collective is too small for the pool anyway (GroupState.SMALL_BYTES), which
+      // spares it two native calls.
+      boolean serial = size() > 1 && !quick;
       if (serial) {
         NativeApi.cpuSerial(true);
       }
