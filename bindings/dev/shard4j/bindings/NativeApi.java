@@ -1,5 +1,10 @@
 package dev.shard4j.bindings;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.LongBuffer;
+import org.bytedeco.javacpp.Pointer;
+
 /**
  * The native library as Java calls: loads it on first use, checks every status and throws the
  * matching exception ({@link CudaException}, {@link OutOfMemoryException},
@@ -406,8 +411,47 @@ public final class NativeApi {
   public static void reduce(int device, long stream, long[] srcs, int srcDtype, long[] dsts, int dstDtype,
       long count, int op, double premul, double postmul) {
     NativeLibrary.ensureLoaded();
-    Status.check(Shard4jNative.s4j_reduce(device, stream, srcs.length, srcs, srcDtype, dsts.length, dsts,
-        dstDtype, count, op, premul, postmul), "reduce");
+    AddressLists lists = REDUCE_ADDRESSES.get().holding(srcs.length, dsts.length);
+    Status.check(Shard4jNative.s4j_reduce(device, stream, srcs.length, lists.put(0, srcs), srcDtype, dsts.length,
+        lists.put(1, dsts), dstDtype, count, op, premul, postmul), "reduce");
+  }
+
+  /**
+   * Each thread's address lists for {@link #reduce}, in host memory that Java writes and native
+   * code reads: a long[] would be copied across JNI into memory allocated and freed for the call.
+   */
+  private static final ThreadLocal<AddressLists> REDUCE_ADDRESSES = ThreadLocal.withInitial(() -> new AddressLists(8));
+
+  /** Two lists of up to {@code room} addresses each in one direct buffer, and its address. */
+  private static final class AddressLists {
+    private final LongBuffer longs;
+    private final long address;
+    private final int room;
+
+    AddressLists(int room) {
+      this.room = room;
+      this.longs = ByteBuffer.allocateDirect(2 * room * Long.BYTES).order(ByteOrder.nativeOrder()).asLongBuffer();
+      this.address = new Pointer(longs).address();
+    }
+
+    /** This, or a larger one (kept for the thread) when a list would not fit. */
+    AddressLists holding(int a, int b) {
+      if (Math.max(a, b) <= room) {
+        return this;
+      }
+      AddressLists larger = new AddressLists(Math.max(Math.max(a, b), 2 * room));
+      REDUCE_ADDRESSES.set(larger);
+      return larger;
+    }
+
+    /** Writes list 0 or 1 and returns where it starts. */
+    long put(int list, long[] values) {
+      int at = list * room;
+      for (int i = 0; i < values.length; i++) {
+        longs.put(at + i, values[i]);
+      }
+      return address + (long) at * Long.BYTES;
+    }
   }
 
   /**

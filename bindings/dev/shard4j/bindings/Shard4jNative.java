@@ -355,15 +355,16 @@ public final class Shard4jNative {
       @Cast("s4j_stream_t") long stream);
 
   /**
-   * Reduces n buffers into one.
+   * Reduces n buffers into one, the addresses read from host memory at srcs and dsts (no copy
+   * across JNI, which an array costs).
    *
    * @param device device or S4J_HOST
    * @param stream stream handle
    * @param n number of inputs
-   * @param srcs input addresses
+   * @param srcs where the n input addresses are
    * @param srcDtype input dtype code
    * @param nDst number of outputs
-   * @param dsts output addresses
+   * @param dsts where the nDst output addresses are
    * @param dstDtype output dtype code
    * @param count elements
    * @param op S4J_OP_ code
@@ -372,7 +373,7 @@ public final class Shard4jNative {
    * @return status
    */
   public static native int s4j_reduce(int device, @Cast("s4j_stream_t") long stream, int n,
-      @Cast("const uint64_t*") long[] srcs, int srcDtype, int nDst, @Cast("const uint64_t*") long[] dsts,
+      @Cast("const uint64_t*") long srcs, int srcDtype, int nDst, @Cast("const uint64_t*") long dsts,
       int dstDtype, @Cast("int64_t") long count, int op, double premul, double postmul);
 
   /**

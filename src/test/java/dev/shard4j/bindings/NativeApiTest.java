@@ -33,6 +33,53 @@ class NativeApiTest {
     }
   }
 
+  /**
+   * The address lists of a reduce cross JNI through memory each thread keeps: lists longer than it
+   * holds at first (8) grow it, and shorter calls after that still read only their own entries.
+   */
+  @Test
+  void reduceTakesAnyNumberOfInputsAndOutputs() {
+    int count = 37;
+    for (int[] shape : new int[][] {{2, 1}, {13, 11}, {3, 2}, {9, 1}, {1, 17}}) {
+      int n = shape[0];
+      int nDst = shape[1];
+      long[] srcs = new long[n];
+      long[] dsts = new long[nDst];
+      float[] expected = new float[count];
+      try {
+        for (int i = 0; i < n; i++) {
+          srcs[i] = NativeApi.hostAlloc(4L * count, 64);
+          float[] v = new float[count];
+          for (int k = 0; k < count; k++) {
+            v[k] = (i * 7 + k * 3) % 11 - 5; // small integers: exact in any order
+            expected[k] += v[k];
+          }
+          HostMemory.put(srcs[i], v, 0, count);
+        }
+        for (int j = 0; j < nDst; j++) {
+          dsts[j] = NativeApi.hostAlloc(4L * count, 64);
+        }
+        NativeApi.reduce(NativeApi.HOST, 0, srcs, F32, dsts, F32, count, 0, 1.0, 1.0);
+        for (int j = 0; j < nDst; j++) {
+          float[] got = new float[count];
+          HostMemory.get(dsts[j], got, 0, count);
+          assertArrayEquals(expected, got, n + " inputs, output " + j + " of " + nDst);
+        }
+      } finally {
+        for (long a : srcs) {
+          if (a != 0) {
+            NativeApi.hostFree(a);
+          }
+        }
+        for (long a : dsts) {
+          if (a != 0) {
+            NativeApi.hostFree(a);
+          }
+        }
+      }
+    }
+  }
+
   @Test
   void badArgumentsNeverReachMemory() {
     long p = NativeApi.hostAlloc(64, 64);
