@@ -45,6 +45,40 @@ record Call(String op, long seq, DType dtype, long count, int root, RedOp redOp,
         && Objects.equals(redOp, other.redOp);
   }
 
+  /** Longs in a call's key. */
+  static final int KEY_WORDS = 5;
+
+  /**
+   * Writes what every rank must agree on as words that are equal exactly when the calls
+   * {@link #matches match}: the check at every meeting then reads a line of each peer's words
+   * instead of following references into the peer's call, which cost about 0.09 us of a 0.6 us
+   * small collective.
+   */
+  void writeKey(long[] to, int at) {
+    to[at] = count;
+    to[at + 1] = (long) opCode(op) << 32 | (root & 0xFFFFFFFFL);
+    to[at + 2] = dtype == null ? -1 : dtype.ordinal();
+    // RedOp's names are its few constants' (distinct hashes, checked by a test); the premul factor
+    // tells PREMUL_SUMs apart.
+    to[at + 3] = redOp == null ? 0 : redOp.name().hashCode();
+    to[at + 4] = redOp == null ? 0 : Double.doubleToLongBits(redOp.premul());
+  }
+
+  /** A number per operation that meets the group. */
+  private static int opCode(String op) {
+    return switch (op) {
+      case "allReduce" -> 1;
+      case "allGather" -> 2;
+      case "reduceScatter" -> 3;
+      case "broadcast" -> 4;
+      case "reduce" -> 5;
+      case "allToAll" -> 6;
+      case "barrier" -> 7;
+      case "split" -> 8;
+      default -> throw new IllegalStateException("no key for operation " + op);
+    };
+  }
+
   /** Drops the call's references to its buffers, if it holds any. */
   void release() {
     if (!owned) {

@@ -24,6 +24,8 @@ final class GroupState {
    * cache line per rank.
    */
   final Call[][] calls;
+  /** The posted calls' keys ({@link Call#writeKey}), laid out like the calls: [parity][slot(rank) + word]. */
+  private final long[][] keys;
   final Mailboxes mail;
   final Map<String, GroupState> splits = new ConcurrentHashMap<>();
   private final GroupBarrier barrier;
@@ -50,6 +52,7 @@ final class GroupState {
     this.size = size;
     this.timeout = timeout;
     this.calls = new Call[2][GroupBarrier.slot(size)];
+    this.keys = new long[2][GroupBarrier.slot(size)];
     this.mail = new Mailboxes(this);
     this.barrier = new GroupBarrier(size, () -> claimed.set(0));
     this.posted = new AtomicLongArray(GroupBarrier.slot(size));
@@ -105,8 +108,21 @@ final class GroupState {
    * alternate parity, so a rank that has moved on never overwrites a call others still read.
    */
   void arrive(int rank, Call call, int parity) {
+    call.writeKey(keys[parity], GroupBarrier.slot(rank));
     calls[parity][GroupBarrier.slot(rank)] = call;
     meet(rank, call, posted, "call");
+  }
+
+  /** Whether rank q posted the same collective as rank 0 for the meeting of the given parity. */
+  boolean matchesRankZero(int parity, int q) {
+    long[] k = keys[parity];
+    int mine = GroupBarrier.slot(q);
+    for (int w = 0; w < Call.KEY_WORDS; w++) {
+      if (k[mine + w] != k[w]) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Waits until every rank has done its part of the current collective. */

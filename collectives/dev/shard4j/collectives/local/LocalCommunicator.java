@@ -404,10 +404,10 @@ final class LocalCommunicator implements Communicator {
 
   /** Every rank checks every call against rank 0's, so all see the same first mismatch. */
   private void verify(Call mine, int parity) {
-    Call first = group.call(parity, 0);
     for (int q = 1; q < size(); q++) {
-      Call other = group.call(parity, q);
-      if (!other.matches(first)) {
+      if (!group.matchesRankZero(parity, q)) {
+        Call first = group.call(parity, 0);
+        Call other = group.call(parity, q);
         throw group.abortWith(new CollectiveException(mine.op(), mine.seq(), List.of(), "collective mismatch at "
             + mine.op() + " #" + mine.seq() + " on rank " + rank + ": rank 0 called " + first.signature()
             + " but rank " + q + " called " + other.signature(), null));

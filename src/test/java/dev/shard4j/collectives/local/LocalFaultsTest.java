@@ -121,6 +121,38 @@ class LocalFaultsTest {
     }
   }
 
+  /** Each field of a call on its own: rank 1 differs from rank 0 in just that one. */
+  @Test
+  void everyFieldOfACallIsCompared() {
+    String[] differences = {"dtype", "root", "reduction", "premul factor", "count"};
+    for (String difference : differences) {
+      List<Communicator> comms = LocalGroup.create(2, Duration.ofSeconds(60));
+      List<Object> results = Ranks.run(comms, Duration.ofSeconds(30), comm -> {
+        boolean odd = comm.rank() == 1;
+        try (Tensor t = Tensors.zeros(allocator, odd && difference.equals("dtype") ? DType.BF16 : DType.F32,
+            Device.CPU, odd && difference.equals("count") ? 9 : 8)) {
+          switch (difference) {
+            case "root" -> comm.broadcast(t, t, odd ? 1 : 0);
+            case "reduction" -> comm.allReduce(t, t, odd ? RedOp.AVG : RedOp.SUM);
+            case "premul factor" -> comm.allReduce(t, t, RedOp.premulSum(odd ? 0.25 : 0.5));
+            default -> comm.allReduce(t, t, RedOp.SUM);
+          }
+        }
+        return "unexpected";
+      });
+      for (Object r : results) {
+        assertTrue(failure(r).getMessage().contains("collective mismatch"), difference + ": " + r);
+      }
+    }
+  }
+
+  /** The meeting's check compares RedOp names by their hashes: they must differ. */
+  @Test
+  void reductionNamesHashApart() {
+    List<RedOp> all = List.of(RedOp.SUM, RedOp.PROD, RedOp.MAX, RedOp.MIN, RedOp.AVG, RedOp.premulSum(1));
+    assertEquals(all.size(), all.stream().map(op -> op.name().hashCode()).distinct().count());
+  }
+
   @Test
   void badArgumentsAreRefusedBeforeAnyRankBlocks() {
     List<Communicator> comms = LocalGroup.create(2, Duration.ofSeconds(60));
