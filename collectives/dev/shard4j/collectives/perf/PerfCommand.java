@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -123,12 +124,8 @@ public final class PerfCommand implements Callable<Integer> {
     if (iters < 1 || warmup < 0) {
       throw new IllegalArgumentException("-n must be >= 1 and -w >= 0");
     }
-    if (!(jitWarmup >= 0 && jitWarmup <= 600)) {
-      throw new IllegalArgumentException("--jit-warmup must be in [0, 600] seconds, got " + jitWarmup);
-    }
-    if (!(jitSettle >= 0 && jitSettle <= 600)) {
-      throw new IllegalArgumentException("--jit-settle must be in [0, 600] seconds, got " + jitSettle);
-    }
+    Duration warmupTime = seconds(jitWarmup, "--jit-warmup");
+    Duration settleTime = seconds(jitSettle, "--jit-settle");
     long min = PerfOptions.parseBytes(minBytes);
     long max = PerfOptions.parseBytes(maxBytes);
     if (max < min) {
@@ -150,7 +147,15 @@ public final class PerfCommand implements Callable<Integer> {
     }
     return new PerfOptions(Collective.parse(operation), backend, ranks, min, max, stepFactor, PerfOptions.parseBytes(stepBytes),
         iters, warmup, check != 0, dtypes, ops, roots, blocking != 0, memory, json,
-        java.time.Duration.ofNanos((long) (jitWarmup * 1e9)), java.time.Duration.ofNanos((long) (jitSettle * 1e9)));
+        warmupTime, settleTime);
+  }
+
+  /** A flag's seconds as a duration, refused outside [0, 600]. */
+  private static Duration seconds(double value, String flag) {
+    if (!(value >= 0 && value <= 600)) {
+      throw new IllegalArgumentException(flag + " must be in [0, 600] seconds, got " + value);
+    }
+    return Duration.ofNanos((long) (value * 1e9));
   }
 
   private void writeJson(PerfRunner runner) throws IOException {
