@@ -1,5 +1,6 @@
 package dev.shard4j.collectives;
 
+import dev.shard4j.bindings.Setting;
 import dev.shard4j.bindings.WaitTimeoutException;
 import dev.shard4j.tensor.Stream;
 import java.time.Duration;
@@ -15,7 +16,9 @@ public interface Work {
    * @throws CollectiveException if the operation failed
    * @throws WaitTimeoutException if it did not finish in time
    */
-  void await();
+  default void await() {
+    await(Setting.TIMEOUT.asSeconds());
+  }
 
   /**
    * Waits for the operation.

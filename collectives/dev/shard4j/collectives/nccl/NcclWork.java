@@ -1,6 +1,5 @@
 package dev.shard4j.collectives.nccl;
 
-import dev.shard4j.bindings.Setting;
 import dev.shard4j.bindings.WaitTimeoutException;
 import dev.shard4j.collectives.CollectiveException;
 import dev.shard4j.collectives.Work;
@@ -36,11 +35,6 @@ final class NcclWork implements Work {
     this.seq = seq;
     this.event = event;
     this.held = held;
-  }
-
-  @Override
-  public void await() {
-    await(Setting.TIMEOUT.asSeconds());
   }
 
   @Override

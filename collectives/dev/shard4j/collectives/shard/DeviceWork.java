@@ -1,6 +1,5 @@
 package dev.shard4j.collectives.shard;
 
-import dev.shard4j.bindings.Setting;
 import dev.shard4j.collectives.Work;
 import dev.shard4j.tensor.Event;
 import dev.shard4j.tensor.Stream;
@@ -30,11 +29,6 @@ final class DeviceWork implements Work {
     this.done = done;
     this.stream = stream;
     this.groupClosed = groupClosed;
-  }
-
-  @Override
-  public void await() {
-    await(Setting.TIMEOUT.asSeconds());
   }
 
   @Override
