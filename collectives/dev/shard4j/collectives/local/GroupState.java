@@ -24,7 +24,10 @@ final class GroupState {
    * cache line per rank.
    */
   final Call[][] calls;
-  /** The posted calls' keys ({@link Call#writeKey}), laid out like the calls: [parity][slot(rank) + word]. */
+  /**
+   * The posted calls' keys ({@link Call#writeKey}), laid out like the calls: [parity][slot(rank) +
+   * word], a slot's 16 longs holding the key's words.
+   */
   private final long[][] keys;
   final Mailboxes mail;
   final Map<String, GroupState> splits = new ConcurrentHashMap<>();
