@@ -125,6 +125,11 @@ final class NcclWork implements Work {
     return false;
   }
 
+  /** The operation's sequence number on its communicator: works run in this order. */
+  long seq() {
+    return seq;
+  }
+
   /** Whether the work finished and did not fail; never asks the device. */
   boolean isDoneWithoutError() {
     return done && error == null;

@@ -120,6 +120,40 @@ class NcclCommunicatorTest {
     }
   }
 
+  /**
+   * Work nobody awaits still lets go of its tensors: once the device has run it, later enqueues
+   * release it (one event query per pass, so it may take two passes), and awaiting a later work
+   * releases every earlier one at once.
+   */
+  @Test
+  void unawaitedWorkReleasesItsTensors() {
+    assumeTrue(comms.size() == 1, "one rank only: each call would wait for the other ranks' calls");
+    NcclCommunicator c = comms.get(0);
+    try (Tensor keep = Tensors.zeros(allocator, DType.F32, c.device(), 1000)) {
+      long before = allocator.allocatedBytes();
+      Tensor dropped = Tensors.zeros(allocator, DType.F32, c.device(), 1001);
+      for (int i = 0; i < 5; i++) {
+        c.allReduceAsync(dropped, dropped, RedOp.SUM);
+      }
+      dropped.close();
+      assertTrue(allocator.allocatedBytes() > before, "the unfinished work holds the tensor");
+      c.stream().synchronize();
+      for (int i = 0; i < 100 && allocator.allocatedBytes() > before; i++) {
+        c.allReduceAsync(keep, keep, RedOp.SUM);
+      }
+      assertEquals(before, allocator.allocatedBytes(), "released by later enqueues");
+
+      Tensor awaited = Tensors.zeros(allocator, DType.F32, c.device(), 1002);
+      for (int i = 0; i < 3; i++) {
+        c.allReduceAsync(awaited, awaited, RedOp.SUM);
+      }
+      Work last = c.allReduceAsync(keep, keep, RedOp.SUM);
+      awaited.close();
+      last.await();
+      assertEquals(before, allocator.allocatedBytes(), "released by awaiting a later work");
+    }
+  }
+
   /** What the default stream wrote just before a call is what the call reads, without a sync. */
   @Test
   void callsWaitForTheDefaultStream() {
@@ -200,7 +234,7 @@ class NcclCommunicatorTest {
   }
 
   @Test
-  void badInputIsRefusedAndTheEnqueueIsCheap() {
+  void badInputIsRefusedAndTheEnqueueIsTimed() {
     NcclCommunicator c = comms.get(0);
     try (Tensor host = Tensors.zeros(allocator, DType.F32, Device.CPU, 4);
         Tensor dev = Tensors.zeros(allocator, DType.F32, c.device(), 4)) {
@@ -208,83 +242,99 @@ class NcclCommunicatorTest {
           () -> c.allReduceAsync(host, host, RedOp.SUM));
       assertTrue(e.getMessage().contains("is on cpu"), e.getMessage());
       if (comms.size() == 1) {
-        // The Java overhead of an enqueue (target: under 2 us), as the time of our call less the
-        // bare NCCL call (with the async-error poll a nonblocking communicator needs).
-        long handle = c.handle();
-        long stream = c.stream().nativeHandle();
-        double bare = enqueueMicros(c, () -> {
-          Nccl.allReduce(dev.dataAddress(), dev.dataAddress(), 4, DType.F32.nativeCode(), 0, handle, stream);
-          while (Nccl.asyncError(handle) == Nccl.IN_PROGRESS) {
-            Thread.onSpinWait();
-          }
-        });
-        double ours = enqueueMicros(c, () -> c.allReduceAsync(dev, dev, RedOp.SUM));
-        System.out.printf("nccl allReduce enqueue: ours %.2f us per call, bare NCCL %.2f us, overhead %.2f us%n",
-            ours, bare, ours - bare);
-        // Where the overhead goes: the pieces of our call that reach the driver or NCCL.
-        try (Event handOffEvent = Event.create(c.device(), false)) {
-          Stream main = Stream.defaultStream(c.device());
-          double handOff = enqueueMicros(c, () -> {
-            handOffEvent.record(main);
-            c.stream().waitFor(handOffEvent);
-          });
-          double record = enqueueMicros(c, () -> handOffEvent.record(c.stream()));
-          double poll = enqueueMicros(c, () -> Nccl.asyncError(handle));
-          System.out.printf("  of which: default-stream hand-off %.2f us, work event %.2f us, error poll %.2f us%n",
-              handOff, record, poll);
-          // Our call's driver and NCCL calls in its order, without the Java around them: what is
-          // left of the difference to ours is the Java side.
-          try (Event workEvent = Event.create(c.device(), false)) {
-            double calls = enqueueMicros(c, () -> {
-              handOffEvent.record(main);
-              c.stream().waitFor(handOffEvent);
-              Nccl.allReduce(dev.dataAddress(), dev.dataAddress(), 4, DType.F32.nativeCode(), 0, handle, stream);
-              while (Nccl.asyncError(handle) == Nccl.IN_PROGRESS) {
-                Thread.onSpinWait();
-              }
-              workEvent.record(c.stream());
-            });
-            System.out.printf("  the same native calls in sequence: %.2f us, so the Java side %.2f us%n", calls,
-                ours - calls);
-          }
-        }
+        printEnqueueOverhead(c, dev);
       }
     }
   }
 
   /**
-   * Microseconds per enqueue: the median over batches of 64 calls, each batch timed alone and
-   * then drained, so that the device's launch queue never fills (a call would then wait for the
-   * device and the figure would be the device's, not the call's). Batches run untimed for a
-   * warm-up first, then timed for four seconds: on an H200, windows of a second, or of a fraction
-   * of one, gave medians up to twice those of four-second windows, for the bare native calls too
-   * (JIT and driver warm-up, it seems; BENCHMARKS.md has the figures).
+   * The Java overhead of an enqueue (target: under 2 us): our call beside the bare NCCL call
+   * (with the async-error poll a nonblocking communicator needs) and beside the same driver and
+   * NCCL calls that ours makes, in its order, without the Java around them. The three alternate
+   * in rounds after a common warm-up, so that drift of the machine shows in all three alike.
    */
-  private static double enqueueMicros(NcclCommunicator c, Runnable call) {
-    int batch = 64;
-    long warmUpEnd = System.nanoTime() + (warmedUp ? 1_000_000_000L : 4_000_000_000L);
-    warmedUp = true;
-    while (System.nanoTime() < warmUpEnd) {
-      for (int i = 0; i < batch; i++) {
-        call.run();
+  private static void printEnqueueOverhead(NcclCommunicator c, Tensor dev) {
+    long handle = c.handle();
+    long stream = c.stream().nativeHandle();
+    Runnable bare = () -> {
+      Nccl.allReduce(dev.dataAddress(), dev.dataAddress(), 4, DType.F32.nativeCode(), 0, handle, stream);
+      while (Nccl.asyncError(handle) == Nccl.IN_PROGRESS) {
+        Thread.onSpinWait();
       }
-      c.stream().synchronize();
+    };
+    Runnable ours = () -> c.allReduceAsync(dev, dev, RedOp.SUM);
+    try (Event handOffEvent = Event.create(c.device(), false);
+        Event workEvent = Event.create(c.device(), false)) {
+      Stream main = Stream.defaultStream(c.device());
+      Runnable calls = () -> {
+        handOffEvent.record(main);
+        c.stream().waitFor(handOffEvent);
+        bare.run();
+        workEvent.record(c.stream());
+      };
+      warmUp(c, 4_000_000_000L, bare, ours, calls);
+      StringBuilder rounds = new StringBuilder();
+      for (int round = 0; round < 3; round++) {
+        double b = enqueueMicros(c, bare, 2_000_000_000L);
+        double o = enqueueMicros(c, ours, 2_000_000_000L);
+        double n = enqueueMicros(c, calls, 2_000_000_000L);
+        rounds.append(String.format("%n  round %d: ours %.2f us per call, bare NCCL %.2f us (overhead %.2f us), "
+            + "the same native calls in sequence %.2f us (so the Java side %.2f us)", round + 1, o, b, o - b, n, o - n));
+      }
+      System.out.println("nccl allReduce enqueue, medians of batches of 64 calls:" + rounds);
+      // Where the native part goes: the pieces of our call that reach the driver or NCCL.
+      warmUp(c, 500_000_000L, () -> handOffEvent.record(c.stream()));
+      double handOff = enqueueMicros(c, () -> {
+        handOffEvent.record(main);
+        c.stream().waitFor(handOffEvent);
+      }, 1_000_000_000L);
+      double record = enqueueMicros(c, () -> workEvent.record(c.stream()), 1_000_000_000L);
+      double poll = enqueueMicros(c, () -> Nccl.asyncError(handle), 1_000_000_000L);
+      double query = enqueueMicros(c, () -> {
+        workEvent.record(c.stream());
+        workEvent.isDone();
+      }, 1_000_000_000L) - record;
+      System.out.printf("  of which: default-stream hand-off %.2f us, work event %.2f us, error poll %.2f us; "
+          + "an event query right after its record %.2f us%n", handOff, record, poll, query);
     }
+  }
+
+  /** Runs batches of the calls in turn for a while, untimed: JIT and driver warm-up. */
+  private static void warmUp(NcclCommunicator c, long nanos, Runnable... calls) {
+    long end = System.nanoTime() + nanos;
+    while (System.nanoTime() < end) {
+      for (Runnable call : calls) {
+        for (int i = 0; i < BATCH; i++) {
+          call.run();
+        }
+        c.stream().synchronize();
+      }
+    }
+  }
+
+  /** Calls per timed batch. */
+  private static final int BATCH = 64;
+
+  /**
+   * Microseconds per call: the median over batches of {@link #BATCH} calls, each batch timed
+   * alone and then drained, so that the device's launch queue never fills (a call would then
+   * wait for the device and the figure would be the device's, not the call's). Windows of a
+   * second or more after a warm-up of seconds: on an H200, short windows right after start gave
+   * medians up to twice as high, for the bare native calls too (BENCHMARKS.md has the figures).
+   */
+  private static double enqueueMicros(NcclCommunicator c, Runnable call, long windowNanos) {
     java.util.List<Double> perCall = new java.util.ArrayList<>();
-    long end = System.nanoTime() + 4_000_000_000L;
+    long end = System.nanoTime() + windowNanos;
     while (System.nanoTime() < end) {
       long t0 = System.nanoTime();
-      for (int i = 0; i < batch; i++) {
+      for (int i = 0; i < BATCH; i++) {
         call.run();
       }
       long t1 = System.nanoTime();
       c.stream().synchronize();
-      perCall.add((t1 - t0) / 1e3 / batch);
+      perCall.add((t1 - t0) / 1e3 / BATCH);
     }
     java.util.Collections.sort(perCall);
     return perCall.get(perCall.size() / 2);
   }
-
-  /** Whether the process has run an enqueue measurement already (the longer warm-up is done). */
-  private static boolean warmedUp;
 }
