@@ -279,7 +279,8 @@ class NcclCommunicatorTest {
         double o = enqueueMicros(c, ours, 2_000_000_000L);
         double n = enqueueMicros(c, calls, 2_000_000_000L);
         rounds.append(String.format("%n  round %d: ours %.2f us per call, bare NCCL %.2f us (overhead %.2f us), "
-            + "the same native calls in sequence %.2f us (so the Java side %.2f us)", round + 1, o, b, o - b, n, o - n));
+            + "the same native calls in sequence %.2f us (so the Java side %.2f us)",
+            round + 1, o, b, o - b, n, o - n));
       }
       System.out.println("nccl allReduce enqueue, medians of batches of 64 calls:" + rounds);
       // Where the native part goes: the pieces of our call that reach the driver or NCCL.
