@@ -52,7 +52,15 @@ class PerfCommandTest {
     double busbw = Double.parseDouble(f[7]);
     assertEquals(1048576 / (time * 1e3), algbw, 0.01 + algbw * 0.01);
     assertEquals(algbw * 2 * 3 / 4.0, busbw, 0.01 + busbw * 0.01);
-    assertTrue(out.contains("# Copy bandwidth"), out);
+    // --memory: every rank's input read once and output written once, and its share of the copy
+    // bandwidth in the footer.
+    double memory = Double.parseDouble(f[13]);
+    double ofCopy = Double.parseDouble(f[14]);
+    assertEquals(2.0 * 4 * 1048576 / (time * 1e3), memory, 0.01 + memory * 0.01);
+    String footer = out.lines().filter(l -> l.startsWith("# Copy bandwidth")).findFirst().orElseThrow();
+    double copy = Double.parseDouble(footer.replaceAll("^# Copy bandwidth *: *([0-9.]+) GB/s.*", "$1"));
+    assertTrue(copy > 0, footer);
+    assertEquals(memory / copy, ofCopy, 0.006 + ofCopy * 0.01);
   }
 
   @Test
