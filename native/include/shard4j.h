@@ -81,7 +81,9 @@ S4J_API int s4j_cuda_device_properties(int device, char* name, int name_capacity
 
 /* ---- memory -------------------------------------------------------------------------------- */
 
-/* Host memory aligned to `alignment` (a power of two >= 8); bytes may be 0. */
+/* Host memory aligned to `alignment` (a power of two >= 8); bytes may be 0. An alignment of 2 MiB
+ * or more also asks the kernel to back the block's whole 2 MiB pages with transparent huge pages
+ * (Linux, madvise; ignored where the kernel has none). */
 S4J_API int s4j_host_alloc(size_t bytes, size_t alignment, void** out);
 S4J_API int s4j_host_free(void* ptr);
 /* Stream-ordered device memory from the device's memory pool. */

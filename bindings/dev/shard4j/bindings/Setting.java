@@ -15,7 +15,9 @@ public enum Setting {
   /** Comma-separated debug switches: "allocations" records allocation sites for leak reports. */
   DEBUG("SHARD4J_DEBUG", "", "debug switches: allocations, collectives"),
   /** Reports tensors that were garbage-collected without close() (costs a Cleaner per tensor). */
-  LEAK_TRACKING("SHARD4J_LEAK_TRACKING", "false", "report tensors collected without close()");
+  LEAK_TRACKING("SHARD4J_LEAK_TRACKING", "false", "report tensors collected without close()"),
+  /** Host blocks of 2 MiB and more are aligned to 2 MiB and backed by transparent huge pages. */
+  HUGE_PAGES("SHARD4J_HUGE_PAGES", "true", "back host blocks of 2 MiB and more with transparent huge pages");
 
   private final String key;
   private final String defaultValue;

@@ -212,7 +212,7 @@ public final class Allocator implements AutoCloseable {
     try {
       address = device.isCuda()
           ? NativeApi.deviceAlloc(device.index(), bytes, 0)
-          : cache != null ? cache.take(bytes) : NativeApi.hostAlloc(bytes, Storage.HOST_ALIGNMENT);
+          : cache != null ? cache.take(bytes) : NativeApi.hostAlloc(bytes, Storage.hostAlignment(bytes));
     } catch (RuntimeException e) {
       unreserve(bytes);
       throw e;

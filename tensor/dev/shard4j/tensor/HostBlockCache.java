@@ -49,11 +49,11 @@ final class HostBlockCache {
       }
     }
     try {
-      return NativeApi.hostAlloc(size, Storage.HOST_ALIGNMENT);
+      return NativeApi.hostAlloc(size, Storage.hostAlignment(size));
     } catch (OutOfMemoryException e) {
       // The idle blocks of other sizes may be what stands in the way: give them back and retry.
       empty();
-      return NativeApi.hostAlloc(size, Storage.HOST_ALIGNMENT);
+      return NativeApi.hostAlloc(size, Storage.hostAlignment(size));
     }
   }
 

@@ -1,5 +1,6 @@
 package dev.shard4j.tensor;
 
+import dev.shard4j.bindings.Setting;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -9,6 +10,16 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class Storage {
   /** Host memory alignment: a cache line, and enough for any vector load. */
   static final long HOST_ALIGNMENT = 64;
+  /**
+   * Alignment of host blocks of this size and more while SHARD4J_HUGE_PAGES is on: a huge page,
+   * which also asks the kernel for transparent huge pages (s4j_host_alloc).
+   */
+  static final long HUGE_PAGE = 2L << 20;
+
+  /** The alignment to ask s4j_host_alloc for, for a host block of this many bytes. */
+  static long hostAlignment(long bytes) {
+    return bytes >= HUGE_PAGE && Setting.HUGE_PAGES.asBoolean() ? HUGE_PAGE : HOST_ALIGNMENT;
+  }
 
   final Allocator allocator;
   final Device device;

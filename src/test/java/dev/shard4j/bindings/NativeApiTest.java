@@ -5,7 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
 /** The native library refuses bad arguments with a status, which becomes a Java exception. */
@@ -31,6 +34,56 @@ class NativeApiTest {
     } finally {
       NativeApi.hostFree(p);
     }
+  }
+
+  /**
+   * A block aligned to 2 MiB asks the kernel for transparent huge pages (madvise): its mapping
+   * becomes eligible for them, where a block of the same size aligned to a cache line is not
+   * (unless the kernel gives every mapping huge pages, THP "always").
+   */
+  @Test
+  void hugeAlignedHostBlocksAskForHugePages() throws Exception {
+    Path thp = Path.of("/sys/kernel/mm/transparent_hugepage/enabled");
+    assumeTrue(Files.isReadable(thp) && Files.isReadable(Path.of("/proc/self/smaps")), "no THP control here");
+    String mode = Files.readString(thp);
+    assumeTrue(!mode.contains("[never]"), "THP is off: " + mode.trim());
+    long hugePage = 2L << 20;
+    long bytes = 3 * hugePage + 100;
+    long huge = NativeApi.hostAlloc(bytes, hugePage);
+    long plain = NativeApi.hostAlloc(bytes, 64);
+    try {
+      assertEquals(0, huge % hugePage);
+      float[] ones = new float[(int) (bytes / 4)];
+      java.util.Arrays.fill(ones, 1f);
+      HostMemory.put(huge, ones, 0, ones.length); // every page touched, the last one partly
+      float[] back = new float[ones.length];
+      HostMemory.get(huge, back, 0, back.length);
+      assertArrayEquals(ones, back);
+      int eligible = thpEligible(huge + hugePage);
+      assumeTrue(eligible >= 0, "this kernel's smaps has no THPeligible field");
+      assertEquals(1, eligible, "huge-aligned block");
+      if (mode.contains("[madvise]")) {
+        assertEquals(0, thpEligible(plain + hugePage), "cache-line-aligned block");
+      }
+    } finally {
+      NativeApi.hostFree(huge);
+      NativeApi.hostFree(plain);
+    }
+  }
+
+  /** The THPeligible field of the mapping that holds an address (/proc/self/smaps), or -1. */
+  private static int thpEligible(long address) throws java.io.IOException {
+    boolean inside = false;
+    for (String line : Files.readAllLines(Path.of("/proc/self/smaps"))) {
+      java.util.regex.Matcher range = java.util.regex.Pattern.compile("^([0-9a-f]+)-([0-9a-f]+) ").matcher(line);
+      if (range.find()) {
+        inside = Long.compareUnsigned(Long.parseUnsignedLong(range.group(1), 16), address) <= 0
+            && Long.compareUnsigned(address, Long.parseUnsignedLong(range.group(2), 16)) < 0;
+      } else if (inside && line.startsWith("THPeligible:")) {
+        return Integer.parseInt(line.substring("THPeligible:".length()).trim());
+      }
+    }
+    return -1;
   }
 
   /**

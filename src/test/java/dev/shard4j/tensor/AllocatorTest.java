@@ -13,6 +13,30 @@ import org.junit.jupiter.api.Test;
 
 class AllocatorTest {
 
+  /**
+   * Host blocks of 2 MiB and more start on a huge page (which also asks for transparent huge
+   * pages), cached or not; smaller ones on a cache line; SHARD4J_HUGE_PAGES=false turns it off.
+   */
+  @Test
+  void largeHostBlocksStartOnAHugePage() {
+    assertEquals(2L << 20, Storage.hostAlignment(2L << 20));
+    assertEquals(64, Storage.hostAlignment((2L << 20) - 1));
+    for (Allocator allocator : new Allocator[] {Allocator.root("plain"), Allocator.caching("cached")}) {
+      try (allocator;
+          Tensor big = Tensors.zeros(allocator, DType.F32, Device.CPU, (3L << 20) / 4 + 7);
+          Tensor small = Tensors.zeros(allocator, DType.F32, Device.CPU, 1001)) {
+        assertEquals(0, big.dataAddress() % (2L << 20), allocator.name());
+        assertEquals(0, small.dataAddress() % 64, allocator.name());
+      }
+    }
+    System.setProperty(Setting.HUGE_PAGES.key(), "false");
+    try {
+      assertEquals(64, Storage.hostAlignment(8L << 20));
+    } finally {
+      System.clearProperty(Setting.HUGE_PAGES.key());
+    }
+  }
+
   @Test
   void accountsCurrentAndPeakAcrossChildren() {
     try (Allocator root = Allocator.root("root")) {
