@@ -4,7 +4,7 @@
 # doing the same work on the same GPU (scripts/peers/torch_kernels.py), the JMH benchmarks that
 # need a GPU (short settings), and the NCCL collectives through `shard4j perf` on one rank per GPU.
 # Logs go under $OUT (or target/gpu-check); the last lines printed are the kernel table (ours,
-# PyTorch's, the ratio, the fraction of device copy bandwidth) and the summary. About 3.5 minutes on
+# PyTorch's, the ratio, the fraction of device copy bandwidth) and the summary. About 3 minutes on
 # an H200 (2026-11-26, with the wide and deep train models).
 #
 # Build here: mvn -DskipTests install && mvn -f jmh/pom.xml package (with JDK 17) &&
