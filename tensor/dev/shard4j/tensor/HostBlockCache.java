@@ -8,7 +8,7 @@ import java.util.Map;
 
 /**
  * Freed host blocks kept for reuse by a caching root allocator, keyed by rounded size, so that a
- * training loop that allocates the same shapes every step stops paying for aligned_alloc, for the
+ * training loop that allocates the same shapes every step stops paying for posix_memalign, for the
  * page faults of fresh large blocks and for their unmapping. Sizes up to 1 MiB round up to a
  * power of two (at least 64 bytes); larger ones to a multiple of 2 MiB, as PyTorch's caching
  * allocators do, so a reused block is never more than twice (small) or 2 MiB (large) too big.

@@ -19,7 +19,7 @@ import org.openjdk.jmh.annotations.TearDown;
 /**
  * A tensor allocated and closed, with the accounting of a child allocator. On the host, "caching"
  * is a caching root allocator (the block comes back from its cache) and "cold" a plain one
- * (aligned_alloc and free each time). On a GPU ({@code -p device=cuda:0}), "caching" is the
+ * (posix_memalign and free each time). On a GPU ({@code -p device=cuda:0}), "caching" is the
  * stream-ordered pool keeping the block and "cold" empties the pool after each free, so that
  * every allocation goes to the driver.
  */
