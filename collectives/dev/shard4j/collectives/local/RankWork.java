@@ -49,59 +49,41 @@ final class RankWork {
   }
 
   void allReduce(Call mine, int parity) {
-    claimPieces(1, mine.count(), mine.dtype(), (part, lo, hi) -> {
-      long[] srcs = new long[size()];
-      long[] dsts = new long[size()];
-      for (int q = 0; q < size(); q++) {
-        srcs[q] = at(group.call(parity, q).send(), lo);
-        dsts[q] = at(group.call(parity, q).recv(), lo);
-      }
-      reduce(srcs, dsts, mine, hi - lo);
-    });
+    claimPieces(1, mine.count(), mine.dtype(), (part, lo, hi) ->
+        reduce(buffers(parity, Call::send, lo), buffers(parity, Call::recv, lo), mine, hi - lo));
   }
 
   /** Part q: rank q's input, copied to every rank's output. */
   void allGather(Call mine, int parity) {
     long count = mine.count();
-    claimPieces(size(), count, mine.dtype(), (q, lo, hi) -> {
-      long[] dsts = new long[size()];
-      for (int r = 0; r < size(); r++) {
-        dsts[r] = at(group.call(parity, r).recv(), q * count + lo);
-      }
-      copy(at(group.call(parity, q).send(), lo), dsts, mine.dtype(), hi - lo);
-    });
+    claimPieces(size(), count, mine.dtype(), (q, lo, hi) -> copy(at(group.call(parity, q).send(), lo),
+        buffers(parity, Call::recv, q * count + lo), mine.dtype(), hi - lo));
   }
 
   /** Part q: rank q's output, reduced from block q of every rank's input. */
   void reduceScatter(Call mine, int parity) {
     long count = mine.count();
-    claimPieces(size(), count, mine.dtype(), (q, lo, hi) -> {
-      long[] srcs = new long[size()];
-      for (int r = 0; r < size(); r++) {
-        srcs[r] = at(group.call(parity, r).send(), q * count + lo);
-      }
-      reduce(srcs, new long[] {at(group.call(parity, q).recv(), lo)}, mine, hi - lo);
-    });
+    claimPieces(size(), count, mine.dtype(), (q, lo, hi) -> reduce(buffers(parity, Call::send, q * count + lo),
+        new long[] {at(group.call(parity, q).recv(), lo)}, mine, hi - lo));
   }
 
   void broadcast(Call mine, int parity) {
-    claimPieces(1, mine.count(), mine.dtype(), (part, lo, hi) -> {
-      long[] dsts = new long[size()];
-      for (int q = 0; q < size(); q++) {
-        dsts[q] = at(group.call(parity, q).recv(), lo);
-      }
-      copy(at(group.call(parity, mine.root()).send(), lo), dsts, mine.dtype(), hi - lo);
-    });
+    claimPieces(1, mine.count(), mine.dtype(), (part, lo, hi) -> copy(at(group.call(parity, mine.root()).send(), lo),
+        buffers(parity, Call::recv, lo), mine.dtype(), hi - lo));
   }
 
   void reduce(Call mine, int parity) {
-    claimPieces(1, mine.count(), mine.dtype(), (part, lo, hi) -> {
-      long[] srcs = new long[size()];
-      for (int q = 0; q < size(); q++) {
-        srcs[q] = at(group.call(parity, q).send(), lo);
-      }
-      reduce(srcs, new long[] {at(group.call(parity, mine.root()).recv(), lo)}, mine, hi - lo);
-    });
+    claimPieces(1, mine.count(), mine.dtype(), (part, lo, hi) -> reduce(buffers(parity, Call::send, lo),
+        new long[] {at(group.call(parity, mine.root()).recv(), lo)}, mine, hi - lo));
+  }
+
+  /** The address of element {@code element} of one buffer of every rank's call, rank by rank. */
+  private long[] buffers(int parity, java.util.function.Function<Call, Tensor> buffer, long element) {
+    long[] a = new long[size()];
+    for (int q = 0; q < size(); q++) {
+      a[q] = at(buffer.apply(group.call(parity, q)), element);
+    }
+    return a;
   }
 
   void allToAll(Call mine, int parity) {

@@ -11,9 +11,10 @@ import java.util.function.BooleanSupplier;
  * Work of a shard group scheduled on the device ({@link CommStream#onDevice}): a collective (and
  * the replicas' all-reduce that may follow it) and the kernels queued after it on the
  * communicator's stream, ending where the group's event was recorded. {@link #awaitOn} makes the
- * compute stream wait for that event without the host waiting. The event is the group's and is recorded again by its next operation of the same kind,
- * later on the same stream, so a late wait on it is only longer, never short; once the group is
- * closed (which waits for all its work) this work counts as done.
+ * compute stream wait for that event without the host waiting. The event is the group's and is
+ * recorded again by its next operation of the same kind, later on the same stream, so a late wait
+ * on it is only longer, never short; once the group is closed (which waits for all its work) this
+ * work counts as done.
  */
 final class DeviceWork implements Work {
   private final Work collective;
