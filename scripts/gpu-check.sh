@@ -63,9 +63,11 @@ fi
 # Only the test classes folder is scanned: scanning the jars needs the jdk.zipfs module, which the
 # carried runtime lacks (every jar then logs a "Provider jar not found" stack trace).
 test_classes=$(tr ':' '\n' <<< "$classpath" | grep -E 'test-classes/?$' | head -1)
+# The launcher runs from the class path rather than with -jar, so that java.class.path names every
+# entry: NcclProcessesTest starts one JVM per rank with it.
 echo "== gpu tests"
-limited 240 "$JAVA" "${java_opts[@]}" -jar "$launcher" -cp "$classpath" --scan-classpath "$test_classes" --include-tag gpu \
-  --details=tree --disable-banner > "$out/gpu-tests.log" 2>&1
+limited 360 "$JAVA" "${java_opts[@]}" -cp "$launcher:$classpath" org.junit.platform.console.ConsoleLauncher execute \
+  --scan-classpath "$test_classes" --include-tag gpu --details=tree --disable-banner > "$out/gpu-tests.log" 2>&1
 tests_status=$?
 tail -n 25 "$out/gpu-tests.log"
 

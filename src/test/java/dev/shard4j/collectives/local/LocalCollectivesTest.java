@@ -1,9 +1,12 @@
 package dev.shard4j.collectives.local;
 
+import static dev.shard4j.testing.CollectiveValues.reference;
+import static dev.shard4j.testing.CollectiveValues.value;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
+import dev.shard4j.collectives.CollectiveBattery;
 import dev.shard4j.collectives.Communicator;
 import dev.shard4j.collectives.RedOp;
 import dev.shard4j.collectives.Work;
@@ -12,7 +15,6 @@ import dev.shard4j.tensor.DType;
 import dev.shard4j.tensor.Device;
 import dev.shard4j.tensor.Tensor;
 import dev.shard4j.tensor.Tensors;
-import dev.shard4j.testing.Reference;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -20,6 +22,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Every collective, op and dtype against a plain reference, 1 to 8 ranks, odd counts. */
 class LocalCollectivesTest {
@@ -28,39 +31,6 @@ class LocalCollectivesTest {
   @AfterEach
   void close() {
     allocator.close(); // every rank closed its tensors
-  }
-
-  /** Small integers (halves for floats), so that sums are exact in any order, as nccl-tests does. */
-  static double value(DType dtype, int rank, long i, RedOp op) {
-    if (op == RedOp.PROD) {
-      return 1 + (rank + i) % 2;
-    }
-    double v = (rank * 7 + i * 3) % 11 - (dtype == DType.U8 ? 0 : 5);
-    return dtype.isFloatingPoint() ? v / 2 : v;
-  }
-
-  static double reference(DType dtype, int world, long i, RedOp op) {
-    if (!dtype.isFloatingPoint()) {
-      long acc = (long) value(dtype, 0, i, op);
-      for (int q = 1; q < world; q++) {
-        long x = (long) value(dtype, q, i, op);
-        acc = op == RedOp.PROD ? acc * x : op == RedOp.MAX ? Math.max(acc, x) : op == RedOp.MIN ? Math.min(acc, x)
-            : acc + x;
-      }
-      return switch (dtype) {
-        case I8 -> (byte) acc;
-        case U8 -> acc & 0xFF;
-        case I32 -> (int) acc;
-        default -> acc;
-      };
-    }
-    double acc = value(dtype, 0, i, op) * op.premul();
-    for (int q = 1; q < world; q++) {
-      double x = value(dtype, q, i, op) * op.premul();
-      acc = op == RedOp.PROD ? acc * x : op == RedOp.MAX ? Math.max(acc, x) : op == RedOp.MIN ? Math.min(acc, x)
-          : acc + x;
-    }
-    return Reference.round(dtype, dtype == DType.F64 ? acc * op.postmul(world) : (float) acc * (float) op.postmul(world));
   }
 
   private Tensor input(DType dtype, int rank, long count, RedOp op) {
@@ -261,6 +231,21 @@ class LocalCollectivesTest {
         });
       }
     }
+  }
+
+  /**
+   * The battery that the NCCL ranks run in separate processes (NcclProcessesTest) passes on this
+   * backend too, so a failure there points at NCCL's side, not at the battery.
+   */
+  @ParameterizedTest(name = "{0} ranks")
+  @ValueSource(ints = {1, 2, 3, 4})
+  void theBatteryOfTheNcclProcesses(int world) {
+    List<Communicator> comms = LocalGroup.create(world);
+    Ranks.runAll(comms, comm -> {
+      CollectiveBattery.run(comm, allocator);
+      comm.close();
+      return null;
+    });
   }
 
   @Test

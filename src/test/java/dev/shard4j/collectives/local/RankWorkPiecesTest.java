@@ -11,6 +11,7 @@ import dev.shard4j.tensor.DType;
 import dev.shard4j.tensor.Device;
 import dev.shard4j.tensor.Tensor;
 import dev.shard4j.tensor.Tensors;
+import dev.shard4j.testing.CollectiveValues;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -55,7 +56,7 @@ class RankWorkPiecesTest {
         List<Communicator> comms = LocalGroup.create(world);
         double[] reduced = new double[(int) count];
         for (int i = 0; i < count; i++) {
-          reduced[i] = LocalCollectivesTest.reference(dtype, world, i, op);
+          reduced[i] = CollectiveValues.reference(dtype, world, i, op);
         }
         Ranks.runAll(comms, comm -> {
           int r = comm.rank();
@@ -106,7 +107,7 @@ class RankWorkPiecesTest {
   private Tensor input(DType dtype, int rank, long count, RedOp op) {
     double[] v = new double[(int) count];
     for (int i = 0; i < count; i++) {
-      v[i] = LocalCollectivesTest.value(dtype, rank, i, op);
+      v[i] = CollectiveValues.value(dtype, rank, i, op);
     }
     return Tensors.fromArray(allocator, v, dtype, Device.CPU, count);
   }
