@@ -2,21 +2,28 @@ package dev.shard4j.collectives.cli;
 
 import dev.shard4j.bindings.Cuda;
 import dev.shard4j.bindings.CudaReport;
+import dev.shard4j.collectives.rendezvous.LaunchEnv;
 import dev.shard4j.collectives.shard.MixedPrecision;
 import dev.shard4j.collectives.shard.Strategy;
 import dev.shard4j.collectives.train.TrainRun;
 import dev.shard4j.tensor.DType;
+import java.io.OutputStream;
+import java.io.PrintStream;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code shard4j train}: the sharded-training demo, on in-process CPU ranks. */
+/**
+ * {@code shard4j train}: the sharded-training demo, on in-process ranks (CPU threads, or a GPU
+ * each), or on one rank per process launched as torchrun does.
+ */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
-    description = "Train a small MLP on synthetic data with sharded data parallel across in-process ranks.")
+    description = "Train a small MLP on synthetic data with sharded data parallel across in-process ranks, or "
+        + "across processes (--from-env).")
 public final class TrainCommand implements Callable<Integer> {
-  @Option(names = "--ranks", defaultValue = "2", description = "Ranks (threads of this JVM) (default: ${DEFAULT-VALUE})")
+  @Option(names = "--ranks", defaultValue = "2", description = "Ranks in this JVM (threads, or a GPU each) (default: ${DEFAULT-VALUE})")
   int ranks;
 
   @Option(names = "--strategy", defaultValue = "full_shard",
@@ -61,6 +68,12 @@ public final class TrainCommand implements Callable<Integer> {
           + "as many GPUs as ranks (default: ${DEFAULT-VALUE})")
   String device;
 
+  @Option(names = "--from-env",
+      description = "One rank per process, launched as torchrun does (RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, "
+          + "MASTER_PORT; rank 0 serves the rendezvous): each on cuda:LOCAL_RANK over NCCL, the world size from "
+          + "WORLD_SIZE instead of --ranks; rank 0 prints and checks")
+  boolean fromEnv;
+
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
 
@@ -71,10 +84,15 @@ public final class TrainCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     Strategy s;
     MixedPrecision precision;
+    LaunchEnv launch = null;
     try {
+      if (fromEnv) {
+        launch = LaunchEnv.fromEnv();
+        ranks = launch.worldSize();
+      }
       s = Strategy.valueOf(strategy.toUpperCase(Locale.ROOT));
       precision = new MixedPrecision(dtype(paramDtype), dtype(reduceDtype));
-      if (ranks < 1 || ranks > 64 || steps < 1 || hidden < 1 || batch < 1) {
+      if (ranks < 1 || (launch == null && ranks > 64) || steps < 1 || hidden < 1 || batch < 1) {
         throw new IllegalArgumentException("--ranks must be in [1, 64]; --steps, --hidden and --batch positive");
       }
       if (layers < 2 || layers > 64) {
@@ -86,31 +104,51 @@ public final class TrainCommand implements Callable<Integer> {
     int shards = shardSize != null ? shardSize : Math.max(1, ranks / 2);
     boolean gpu;
     try {
-      gpu = onGpus();
+      gpu = onGpus(launch);
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
     }
-    return new TrainRun(ranks, s, precision, steps, seed, hidden, layers, batch, shards, check, overlap, gpu, System.out)
-        .call();
+    PrintStream out = launch == null || launch.rank() == 0 ? System.out
+        : new PrintStream(OutputStream.nullOutputStream());
+    return new TrainRun(ranks, s, precision, steps, seed, hidden, layers, batch, shards, check, overlap, gpu, launch,
+        out).call();
   }
 
-  /** Whether the ranks run on GPUs, from --device and what this machine has. */
-  private boolean onGpus() {
+  /**
+   * Whether the ranks run on GPUs, from --device and what this machine has: a GPU per rank in
+   * this process, or cuda:LOCAL_RANK for a launch (which has no CPU backend: its ranks are
+   * processes).
+   */
+  private boolean onGpus(LaunchEnv launch) {
     CudaReport cuda = Cuda.probe();
-    boolean ready = cuda.deviceCount() >= ranks && cuda.nccl().loaded() && cuda.cublas().loaded();
-    return switch (device.toLowerCase(Locale.ROOT)) {
+    int needed = launch == null ? ranks : launch.localRank() + 1;
+    boolean ready = cuda.deviceCount() >= needed && cuda.nccl().loaded() && cuda.cublas().loaded();
+    String mode = device.toLowerCase(Locale.ROOT);
+    if (launch != null && mode.equals("cpu")) {
+      throw new IllegalArgumentException("--from-env needs GPUs: the cpu backend's ranks are threads of one process");
+    }
+    return switch (mode) {
       case "cpu" -> false;
-      case "auto" -> ready;
+      case "auto" -> {
+        if (launch != null && !ready) {
+          throw notReady(cuda, needed);
+        }
+        yield ready;
+      }
       case "cuda" -> {
         if (!ready) {
-          throw new IllegalArgumentException("--device cuda needs a GPU per rank, NCCL and cuBLAS: " + ranks
-              + " rank(s), " + cuda.deviceCount() + " GPU(s)" + (cuda.deviceCount() == 0 ? " (" + cuda.reason() + ")"
-              : ", NCCL " + cuda.nccl().detail() + ", cuBLAS " + cuda.cublas().detail()));
+          throw notReady(cuda, needed);
         }
         yield true;
       }
       default -> throw new IllegalArgumentException("--device must be cpu, cuda or auto, got '" + device + "'");
     };
+  }
+
+  private IllegalArgumentException notReady(CudaReport cuda, int needed) {
+    return new IllegalArgumentException("--device cuda needs a GPU per rank, NCCL and cuBLAS: " + needed
+        + " GPU(s) needed here, " + cuda.deviceCount() + " found" + (cuda.deviceCount() == 0 ? " (" + cuda.reason()
+        + ")" : ", NCCL " + cuda.nccl().detail() + ", cuBLAS " + cuda.cublas().detail()));
   }
 
   private static DType dtype(String name) {

@@ -1,8 +1,11 @@
 package dev.shard4j.collectives.perf;
 
 import dev.shard4j.collectives.RedOp;
+import dev.shard4j.collectives.rendezvous.LaunchEnv;
 import dev.shard4j.tensor.DType;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -69,6 +72,12 @@ public final class PerfCommand implements Callable<Integer> {
       description = "cpu (ranks are threads of this JVM) or nccl (one rank per GPU) (default: ${DEFAULT-VALUE})")
   String backend;
 
+  @Option(names = "--from-env",
+      description = "One rank per process, launched as torchrun does (RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, "
+          + "MASTER_PORT; rank 0 serves the rendezvous): --backend nccl on cuda:LOCAL_RANK, the world size from "
+          + "WORLD_SIZE instead of --ranks; rank 0 prints and writes --json, every rank exits 1 on a wrong value")
+  boolean fromEnv;
+
   @Option(names = "--memory", description = "Also print memory throughput and its fraction of a copy bandwidth")
   boolean memory;
 
@@ -99,9 +108,11 @@ public final class PerfCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
     }
-    PerfRunner runner = new PerfRunner(options, System.out);
+    boolean printing = options.launch() == null || options.launch().rank() == 0;
+    PrintStream out = printing ? System.out : new PrintStream(OutputStream.nullOutputStream());
+    PerfRunner runner = new PerfRunner(options, out);
     long wrong = runner.run();
-    if (json != null) {
+    if (json != null && printing) {
       writeJson(runner);
     }
     if (wrong > 0) {
@@ -118,7 +129,16 @@ public final class PerfCommand implements Callable<Integer> {
     if (backend.equals("nccl") && memory) {
       throw new IllegalArgumentException("--memory measures host memory: use it with --backend cpu");
     }
-    if (ranks < 1 || ranks > 64) {
+    LaunchEnv launch = null;
+    if (fromEnv) {
+      if (!backend.equals("nccl")) {
+        throw new IllegalArgumentException("--from-env needs --backend nccl: the cpu backend's ranks are threads of "
+            + "one process");
+      }
+      launch = LaunchEnv.fromEnv();
+      ranks = launch.worldSize();
+    }
+    if (launch == null && (ranks < 1 || ranks > 64)) {
       throw new IllegalArgumentException("--ranks must be in [1, 64], got " + ranks);
     }
     if (iters < 1 || warmup < 0) {
@@ -147,7 +167,7 @@ public final class PerfCommand implements Callable<Integer> {
     }
     return new PerfOptions(Collective.parse(operation), backend, ranks, min, max, stepFactor, PerfOptions.parseBytes(stepBytes),
         iters, warmup, check != 0, dtypes, ops, roots, blocking != 0, memory, json,
-        warmupTime, settleTime);
+        warmupTime, settleTime, launch);
   }
 
   /** A flag's seconds as a duration, refused outside [0, 600]. */

@@ -1,6 +1,7 @@
 package dev.shard4j.collectives.perf;
 
 import dev.shard4j.collectives.RedOp;
+import dev.shard4j.collectives.rendezvous.LaunchEnv;
 import dev.shard4j.tensor.DType;
 import java.nio.file.Path;
 import java.util.List;
@@ -9,8 +10,8 @@ import java.util.List;
  * What one {@code shard4j perf} run measures; the flags mirror nccl-tests.
  *
  * @param collective the operation
- * @param backend cpu (ranks are threads of this JVM) or nccl (one rank per GPU of this process)
- * @param ranks ranks
+ * @param backend cpu (ranks are threads of this JVM) or nccl (one rank per GPU)
+ * @param ranks ranks in all
  * @param minBytes -b
  * @param maxBytes -e
  * @param stepFactor -f (0: step by stepBytes)
@@ -26,10 +27,12 @@ import java.util.List;
  * @param json where to write the rows as JSON, or null
  * @param jitWarmup untimed wall time at the first small size, so the JVM has compiled the path
  * @param jitSettle the longest wait, before each timed series, for the JIT compiler to go idle
+ * @param launch this process's rank of a launch with one rank per process (torchrun's variables),
+ *     or null when every rank is in this process
  */
 record PerfOptions(Collective collective, String backend, int ranks, long minBytes, long maxBytes, int stepFactor, long stepBytes,
     int iters, int warmup, boolean check, List<DType> dtypes, List<RedOp> ops, List<Integer> roots, boolean blocking,
-    boolean memory, Path json, java.time.Duration jitWarmup, java.time.Duration jitSettle) {
+    boolean memory, Path json, java.time.Duration jitWarmup, java.time.Duration jitSettle, LaunchEnv launch) {
 
   /** The sizes to run, as nccl-tests steps them. */
   long[] sizes() {

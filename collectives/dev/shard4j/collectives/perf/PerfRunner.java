@@ -3,8 +3,6 @@ package dev.shard4j.collectives.perf;
 import dev.shard4j.collectives.Communicator;
 import dev.shard4j.collectives.RedOp;
 import dev.shard4j.collectives.Work;
-import dev.shard4j.collectives.local.LocalGroup;
-import dev.shard4j.collectives.nccl.NcclCommunicator;
 import dev.shard4j.kernels.CopyPlan;
 import dev.shard4j.kernels.PackKernel;
 import dev.shard4j.tensor.Allocator;
@@ -22,9 +20,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Runs one collective over a range of sizes on the in-process backend, the way nccl-tests does:
- * warm-up, timed iterations, out of place then in place, and an exact check of the results with
- * inputs that every summation order adds up the same. Rank 0 prints the table.
+ * Runs one collective over a range of sizes, the way nccl-tests does: warm-up, timed iterations,
+ * out of place then in place, and an exact check of the results with inputs that every summation
+ * order adds up the same. Rank 0 prints the table.
  */
 final class PerfRunner {
   /** One printed line. */
@@ -57,7 +55,10 @@ final class PerfRunner {
     return copyGbps;
   }
 
-  /** Runs every size, dtype, op and root; returns the number of wrong elements. */
+  /**
+   * Runs every size, dtype, op and root; returns the number of wrong elements, counted over every
+   * rank of the world.
+   */
   long run() throws Exception {
     int w = o.ranks();
     if (o.memory()) {
@@ -65,13 +66,15 @@ final class PerfRunner {
     }
     printHeader(w);
     long wrong = 0;
-    for (DType dtype : o.dtypes()) {
-      for (RedOp op : o.collective().reduces ? o.ops() : List.of(RedOp.SUM)) {
-        if (op.floatOnly() && !dtype.isFloatingPoint()) {
-          continue;
-        }
-        for (int root : o.collective().rooted ? o.roots() : List.of(-1)) {
-          wrong += runSeries(w, dtype, op, root);
+    try (Ranks ranks = Ranks.join(o)) {
+      for (DType dtype : o.dtypes()) {
+        for (RedOp op : o.collective().reduces ? o.ops() : List.of(RedOp.SUM)) {
+          if (op.floatOnly() && !dtype.isFloatingPoint()) {
+            continue;
+          }
+          for (int root : o.collective().rooted ? o.roots() : List.of(-1)) {
+            wrong += runSeries(ranks.communicators(), w, dtype, op, root);
+          }
         }
       }
     }
@@ -93,9 +96,8 @@ final class PerfRunner {
     return wrong;
   }
 
-  private long runSeries(int w, DType dtype, RedOp op, int root) throws Exception {
-    List<Communicator> comms = communicators(w);
-    ExecutorService pool = Executors.newFixedThreadPool(w);
+  private long runSeries(List<Communicator> comms, int w, DType dtype, RedOp op, int root) throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(comms.size());
     long maxCount = elements(o.maxBytes(), dtype, w);
     long[] sizes = o.sizes();
     AtomicLong[][] wrong = new AtomicLong[sizes.length][2];
@@ -118,7 +120,6 @@ final class PerfRunner {
       firstSeries = false;
     } finally {
       pool.shutdownNow();
-      comms.forEach(Communicator::close);
     }
     long total = 0;
     for (int s = 0; s < sizes.length; s++) {
@@ -143,18 +144,6 @@ final class PerfRunner {
       }
     }
     return total;
-  }
-
-  /** The ranks: threads of this JVM on the CPU, or one NCCL rank per GPU of this process. */
-  private List<Communicator> communicators(int w) {
-    if (!o.backend().equals("nccl")) {
-      return LocalGroup.create(w);
-    }
-    List<Device> devices = new ArrayList<>();
-    for (int i = 0; i < w; i++) {
-      devices.add(Device.cuda(i));
-    }
-    return new ArrayList<>(NcclCommunicator.createAll(devices));
   }
 
   /** Elements for a size: whole elements, a multiple of the ranks where the count is split. */
@@ -200,12 +189,20 @@ final class PerfRunner {
             if (o.check()) {
               b.fillInputs(comm.rank(), op, c);
               c.start(comm, b.send, b.recv, op, root).await();
-              wrong[s][p].addAndGet(b.countWrong(comm.rank(), w, op, c, root));
+              // Every rank learns the world's count (ranks may be other processes).
+              wrong[s][p].set(sumOverRanks(comm, allocator, b.countWrong(comm.rank(), w, op, c, root)));
             }
           }
           comm.barrier();
         }
       }
+    }
+  }
+
+  private static long sumOverRanks(Communicator comm, Allocator allocator, long mine) {
+    try (Tensor t = Tensors.fromArray(allocator, new long[] {mine}, DType.I64, comm.device(), 1)) {
+      comm.allReduce(t, t, RedOp.SUM);
+      return t.toLongArray()[0];
     }
   }
 

@@ -2,6 +2,7 @@ package dev.shard4j.collectives.train;
 
 import dev.shard4j.collectives.Communicator;
 import dev.shard4j.collectives.local.LocalGroup;
+import dev.shard4j.collectives.rendezvous.LaunchEnv;
 import dev.shard4j.collectives.shard.MixedPrecision;
 import dev.shard4j.collectives.shard.ParamSpec;
 import dev.shard4j.collectives.shard.ShardGroup;
@@ -40,12 +41,13 @@ public final class TrainRun implements Callable<Integer> {
   private final boolean check;
   private final boolean overlap;
   private final boolean gpu;
+  private final LaunchEnv launch;
   private final PrintStream out;
 
   /**
    * Describes the run.
    *
-   * @param ranks in-process ranks
+   * @param ranks ranks in all
    * @param strategy the sharding strategy
    * @param precision param and reduce dtypes
    * @param steps optimizer steps
@@ -56,11 +58,14 @@ public final class TrainRun implements Callable<Integer> {
    * @param shardSize ranks per sharding group (hybrid_shard)
    * @param check whether to compare with one rank
    * @param overlap whether communication runs on a comm stream beside compute
-   * @param gpu one rank per GPU (cuda:0 to cuda:ranks-1) over NCCL, instead of CPU threads
-   * @param out where to print
+   * @param gpu one rank per GPU over NCCL, instead of CPU threads
+   * @param launch this process's rank of a launch with one rank per process (torchrun's
+   *     variables, a GPU each), or null when every rank is in this process (cuda:0 to
+   *     cuda:ranks-1 on GPUs)
+   * @param out where to print (only rank 0 of a launch prints, and checks)
    */
   public TrainRun(int ranks, Strategy strategy, MixedPrecision precision, int steps, long seed, int hidden, int layers,
-      int batch, int shardSize, boolean check, boolean overlap, boolean gpu, PrintStream out) {
+      int batch, int shardSize, boolean check, boolean overlap, boolean gpu, LaunchEnv launch, PrintStream out) {
     this.ranks = ranks;
     this.strategy = strategy;
     this.precision = precision;
@@ -73,6 +78,7 @@ public final class TrainRun implements Callable<Integer> {
     this.check = check;
     this.overlap = overlap;
     this.gpu = gpu;
+    this.launch = launch;
     this.out = out;
   }
 
@@ -86,10 +92,14 @@ public final class TrainRun implements Callable<Integer> {
   public Integer call() throws Exception {
     out.printf(Locale.ROOT, "# shard4j train: MLP %s, %d ranks (%s), %s, params %s, reduce %s, "
             + "%d steps, %d samples per rank and step, seed %d, overlap %s%n", model().describe(), ranks,
-        gpu ? "one per GPU, NCCL" : "CPU threads, in-process", strategy, precision.paramDtype(), precision.reduceDtype(), steps, batch, seed, overlap ? "on" : "off");
+        launch != null ? "one per process and GPU, NCCL" : gpu ? "one per GPU, NCCL" : "CPU threads, in-process",
+        strategy, precision.paramDtype(), precision.reduceDtype(), steps, batch, seed, overlap ? "on" : "off");
     int logEvery = Math.max(1, steps / 10);
     Trainer.Outcome main = new Trainer(new Trainer.Config(ranks, strategy, precision, steps, seed, IN, hidden, OUT,
-        layers, batch, shardSize, logEvery, 1, overlap, gpu), out).run();
+        layers, batch, shardSize, logEvery, 1, overlap, gpu, launch), out).run();
+    if (launch != null && launch.rank() != 0) {
+      return 0; // rank 0 reports and checks
+    }
     out.printf(Locale.ROOT, "# done: final loss %.6f (first %.6f), %.0f samples/s (second half of the steps: "
         + "%.0f)%n", main.losses()[steps - 1], main.losses()[0], main.samplesPerSecond(),
         main.steadySamplesPerSecond());
@@ -114,7 +124,7 @@ public final class TrainRun implements Callable<Integer> {
       return 0;
     }
     Trainer.Outcome one = new Trainer(new Trainer.Config(1, Strategy.NO_SHARD, precision, steps, seed, IN, hidden,
-        OUT, layers, batch, 1, logEvery, ranks, overlap, gpu), null).run();
+        OUT, layers, batch, 1, logEvery, ranks, overlap, gpu, null), null).run();
     double worst = 0;
     for (int s = 0; s < steps; s++) {
       worst = Math.max(worst, Math.abs(main.losses()[s] - one.losses()[s]) / Math.max(1e-12, one.losses()[s]));

@@ -5,6 +5,8 @@ import dev.shard4j.collectives.RedOp;
 import dev.shard4j.collectives.Work;
 import dev.shard4j.collectives.local.LocalGroup;
 import dev.shard4j.collectives.nccl.NcclCommunicator;
+import dev.shard4j.collectives.rendezvous.LaunchEnv;
+import dev.shard4j.collectives.rendezvous.Rendezvous;
 import dev.shard4j.collectives.shard.CommStream;
 import dev.shard4j.collectives.shard.MixedPrecision;
 import dev.shard4j.collectives.shard.ParamSpec;
@@ -39,10 +41,13 @@ final class Trainer {
   /** What to train. */
   record Config(int ranks, Strategy strategy, MixedPrecision precision, int steps, long seed, int in, int hidden,
       int out, int layers, int microBatch, int shardSize, int logEvery, int microBatchesPerRank, boolean overlap,
-      boolean gpu) {
-    /** Rank r's device: cuda:r on GPUs (one rank per GPU, NCCL), else the CPU. */
+      boolean gpu, LaunchEnv launch) {
+    /**
+     * Rank r's device: on GPUs cuda:r (every rank in this process) or cuda:LOCAL_RANK (this
+     * process's one rank of a launch), else the CPU.
+     */
     Device device(int rank) {
-      return gpu ? Device.cuda(rank) : Device.CPU;
+      return gpu ? Device.cuda(launch == null ? rank : launch.localRank()) : Device.CPU;
     }
   }
 
@@ -80,8 +85,17 @@ final class Trainer {
     long[] peaks = new long[c.ranks()];
     long[] comm = new long[c.ranks()];
     long[] waited = new long[c.ranks()];
-    List<Communicator> comms = communicators();
-    ExecutorService pool = Executors.newFixedThreadPool(c.ranks());
+    Rendezvous rendezvous = c.launch() == null ? null : c.launch().join();
+    List<Communicator> comms;
+    try {
+      comms = communicators(rendezvous);
+    } catch (RuntimeException e) {
+      if (rendezvous != null) {
+        rendezvous.close();
+      }
+      throw e;
+    }
+    ExecutorService pool = Executors.newFixedThreadPool(comms.size());
     long start = System.nanoTime();
     try (Allocator root = Allocator.root("train")) {
       List<Future<?>> ranks = new ArrayList<>();
@@ -91,8 +105,12 @@ final class Trainer {
           try (Allocator mine = root.newChild("rank" + r, Long.MAX_VALUE);
               CommStream stream = commStream("rank" + r)) {
             trainRank(communicator, stream, mine, c.device(r), model, teacher, losses, peaks);
-            comm[r] = stream.busyNanos();
-            waited[r] = stream.waitedNanos();
+            long[] figures = allGather(communicator, mine, stream.busyNanos(), stream.waitedNanos(), peaks[r]);
+            for (int q = 0; q < c.ranks(); q++) {
+              comm[q] = figures[3 * q];
+              waited[q] = figures[3 * q + 1];
+              peaks[q] = figures[3 * q + 2];
+            }
           } finally {
             communicator.close();
           }
@@ -104,6 +122,9 @@ final class Trainer {
       }
     } finally {
       pool.shutdownNow();
+      if (rendezvous != null) {
+        rendezvous.close();
+      }
     }
     double seconds = (System.nanoTime() - start) / 1e9;
     double samplesPerStep = (double) c.ranks() * c.microBatchesPerRank() * c.microBatch();
@@ -135,10 +156,28 @@ final class Trainer {
     return c.overlap() ? CommStream.create(name) : CommStream.inline(name);
   }
 
-  /** In-process CPU ranks, or one NCCL rank per GPU of this process. */
-  private List<Communicator> communicators() {
+  /**
+   * Every rank's figures, rank by rank: the ranks may live in other processes, and every rank
+   * reports them all (the ranks of one process write the same values).
+   */
+  private static long[] allGather(Communicator comm, Allocator a, long... mine) {
+    try (Tensor send = Tensors.fromArray(a, mine, DType.I64, comm.device(), mine.length);
+        Tensor all = Tensors.zeros(a, DType.I64, comm.device(), (long) mine.length * comm.size())) {
+      comm.allGather(send, all);
+      return all.toLongArray();
+    }
+  }
+
+  /**
+   * In-process CPU ranks, one NCCL rank per GPU of this process, or this process's NCCL rank of a
+   * launch, joined through its rendezvous.
+   */
+  private List<Communicator> communicators(Rendezvous rendezvous) {
     if (!c.gpu()) {
       return LocalGroup.create(c.ranks());
+    }
+    if (rendezvous != null) {
+      return List.of(NcclCommunicator.create(rendezvous, c.device(c.launch().rank())));
     }
     List<Device> devices = new ArrayList<>();
     for (int r = 0; r < c.ranks(); r++) {

@@ -77,6 +77,7 @@ class TrainCommandTest {
     assertEquals('2', train("train", "--layers", "1").charAt(0));
     String noGpu = train("train", "--device", "cuda", "--ranks", "64");
     assertTrue(noGpu.startsWith("2\n"), "no machine here has 64 GPUs: " + noGpu);
+    assertEquals('2', train("train", "--from-env", "--device", "cpu").charAt(0)); // ranks in processes need GPUs
   }
 
   private static double loss(String out, String prefix) {

@@ -1,6 +1,5 @@
 package dev.shard4j.collectives.nccl;
 
-import dev.shard4j.bindings.Cuda;
 import dev.shard4j.bindings.WaitTimeoutException;
 import dev.shard4j.collectives.CollectiveBattery;
 import dev.shard4j.collectives.RedOp;
@@ -30,7 +29,7 @@ public final class NcclRankChild {
 
   public static void main(String[] args) {
     LaunchEnv env = LaunchEnv.fromEnv();
-    Device device = Device.cuda(env.localRank() % Cuda.probe().deviceCount());
+    Device device = Device.cuda(env.localRank());
     int status = 1;
     try (Rendezvous rv = env.join(Duration.ofSeconds(120));
         Allocator allocator = Allocator.root("nccl-rank-" + env.rank());

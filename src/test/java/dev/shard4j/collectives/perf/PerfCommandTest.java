@@ -12,6 +12,9 @@ import dev.shard4j.tensor.DType;
 import dev.shard4j.tensor.Device;
 import dev.shard4j.tensor.Tensor;
 import dev.shard4j.tensor.Tensors;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -22,6 +25,19 @@ class PerfCommandTest {
 
   private static String run(String... args) {
     return CommandRun.run(new PerfCommand(), args);
+  }
+
+  /** The exit code, a newline, then what the command printed to standard error. */
+  private static String runForErrors(String... args) {
+    PrintStream old = System.err;
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    System.setErr(new PrintStream(bytes, true, StandardCharsets.UTF_8));
+    try {
+      String code = CommandRun.run(new PerfCommand(), args).lines().findFirst().orElseThrow();
+      return code + "\n" + bytes.toString(StandardCharsets.UTF_8);
+    } finally {
+      System.setErr(old);
+    }
   }
 
   @Test
@@ -70,6 +86,12 @@ class PerfCommandTest {
     assertTrue(run("broadcast", "--ranks", "2", "-r", "5").startsWith("2\n"));
     assertTrue(run("all_reduce", "--jit-warmup", "-1").startsWith("2\n"));
     assertTrue(run("all_reduce", "--jit-settle", "NaN").startsWith("2\n"));
+    String cpuFromEnv = runForErrors("all_reduce", "--from-env");
+    assertTrue(cpuFromEnv.startsWith("2\n") && cpuFromEnv.contains("--from-env needs --backend nccl"), cpuFromEnv);
+    if (System.getenv("RANK") == null) {
+      String unset = runForErrors("all_reduce", "--backend", "nccl", "--from-env");
+      assertTrue(unset.startsWith("2\n") && unset.contains("RANK is not set"), unset);
+    }
   }
 
   @Test
