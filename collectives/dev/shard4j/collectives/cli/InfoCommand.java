@@ -7,6 +7,7 @@ import dev.shard4j.bindings.NativeApi;
 import dev.shard4j.bindings.NativeLibrary;
 import dev.shard4j.bindings.PresetStatus;
 import dev.shard4j.bindings.Setting;
+import dev.shard4j.collectives.rendezvous.LaunchEnv;
 import java.io.PrintStream;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -14,8 +15,8 @@ import picocli.CommandLine.Command;
 
 /**
  * {@code shard4j info}: what this machine offers shard4j (Java, the native library, CPU
- * features, CUDA, cuBLAS, NCCL) and the settings in force. Never fails for a missing GPU: it says
- * why there is none.
+ * features, CUDA, cuBLAS, NCCL), the settings in force, and the rank of a launch. Never fails for a
+ * missing GPU: it says why there is none.
  */
 @Command(name = "info", mixinStandardHelpOptions = true,
     description = "Describe Java, the native library, CPU, CUDA devices, NCCL, cuBLAS and settings.")
@@ -61,9 +62,23 @@ public final class InfoCommand implements Callable<Integer> {
     }
     out.println("cuBLAS:   " + preset(cuda.cublas()));
     out.println("NCCL:     " + preset(cuda.nccl()));
+    if (System.getenv("RANK") != null) {
+      out.println("Launch:   " + launch());
+    }
     out.println("Settings:");
     for (Setting s : Setting.values()) {
       out.printf("  %s=%s (%s): %s%n", s.key(), s.value(), s.source(), s.description());
+    }
+  }
+
+  /** This process's rank of a launch (torchrun's variables, or shard4j launch). */
+  private static String launch() {
+    try {
+      LaunchEnv e = LaunchEnv.fromEnv();
+      return String.format(Locale.ROOT, "rank %d of %d (local %d of %d), rendezvous at %s:%d", e.rank(),
+          e.worldSize(), e.localRank(), e.localWorldSize(), e.masterAddr(), e.masterPort());
+    } catch (IllegalArgumentException e) {
+      return e.getMessage();
     }
   }
 

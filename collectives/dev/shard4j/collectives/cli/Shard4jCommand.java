@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
     versionProvider = VersionProvider.class,
     description = "Sharded data-parallel training for the JVM.",
     subcommands = {InfoCommand.class, TrainCommand.class, BenchCommand.class,
-        dev.shard4j.collectives.perf.PerfCommand.class})
+        dev.shard4j.collectives.perf.PerfCommand.class, LaunchCommand.class})
 public final class Shard4jCommand implements Runnable {
   @CommandLine.Spec private CommandLine.Model.CommandSpec spec;
 

@@ -67,15 +67,20 @@ final class PerfRunner {
     printHeader(w);
     long wrong = 0;
     try (Ranks ranks = Ranks.join(o)) {
-      for (DType dtype : o.dtypes()) {
-        for (RedOp op : o.collective().reduces ? o.ops() : List.of(RedOp.SUM)) {
-          if (op.floatOnly() && !dtype.isFloatingPoint()) {
-            continue;
-          }
-          for (int root : o.collective().rooted ? o.roots() : List.of(-1)) {
-            wrong += runSeries(ranks.communicators(), w, dtype, op, root);
+      try {
+        for (DType dtype : o.dtypes()) {
+          for (RedOp op : o.collective().reduces ? o.ops() : List.of(RedOp.SUM)) {
+            if (op.floatOnly() && !dtype.isFloatingPoint()) {
+              continue;
+            }
+            for (int root : o.collective().rooted ? o.roots() : List.of(-1)) {
+              wrong += runSeries(ranks.communicators(), w, dtype, op, root);
+            }
           }
         }
+      } catch (Exception | Error e) {
+        ranks.abort(e);
+        throw e;
       }
     }
     if (o.memory()) {

@@ -39,7 +39,7 @@ final class Ranks implements AutoCloseable {
     try {
       return new Ranks(List.of(NcclCommunicator.create(rendezvous, Device.cuda(launch.localRank()))), rendezvous);
     } catch (RuntimeException e) {
-      rendezvous.close();
+      rendezvous.abort();
       throw e;
     }
   }
@@ -55,6 +55,20 @@ final class Ranks implements AutoCloseable {
     } finally {
       if (rendezvous != null) {
         rendezvous.close();
+      }
+    }
+  }
+
+  /**
+   * Lets go of the ranks after a failure: the communicators are aborted (the peers' collectives
+   * then fail at their timeout) and the rendezvous closes without waiting for the other ranks.
+   */
+  void abort(Throwable cause) {
+    try {
+      communicators.forEach(c -> c.abort(cause));
+    } finally {
+      if (rendezvous != null) {
+        rendezvous.abort();
       }
     }
   }

@@ -77,4 +77,16 @@ public final class Rendezvous implements AutoCloseable {
       server.close();
     }
   }
+
+  /**
+   * Closes at once, for a rank that failed: on rank 0 the server goes without waiting for the
+   * others, whose pending and later store calls then fail at once (the server is gone) instead of
+   * waiting out their timeout for a value this rank will never publish. Idempotent, like close.
+   */
+  public void abort() {
+    store.close();
+    if (server != null) {
+      server.close();
+    }
+  }
 }

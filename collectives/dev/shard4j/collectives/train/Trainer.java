@@ -91,12 +91,13 @@ final class Trainer {
       comms = communicators(rendezvous);
     } catch (RuntimeException e) {
       if (rendezvous != null) {
-        rendezvous.close();
+        rendezvous.abort();
       }
       throw e;
     }
     ExecutorService pool = Executors.newFixedThreadPool(comms.size());
     long start = System.nanoTime();
+    boolean finished = false;
     try (Allocator root = Allocator.root("train")) {
       List<Future<?>> ranks = new ArrayList<>();
       for (Communicator communicator : comms) {
@@ -120,10 +121,15 @@ final class Trainer {
       for (Future<?> f : ranks) {
         f.get();
       }
+      finished = true;
     } finally {
       pool.shutdownNow();
       if (rendezvous != null) {
-        rendezvous.close();
+        if (finished) {
+          rendezvous.close();
+        } else {
+          rendezvous.abort(); // the other ranks' store calls fail at once rather than at their timeout
+        }
       }
     }
     double seconds = (System.nanoTime() - start) / 1e9;

@@ -12,8 +12,10 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -25,7 +27,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * its own (NCCL_HOSTID, and LOCAL_RANK 0 of a one-rank "node") and the ranks talk over NCCL's
  * socket transport on loopback, as between nodes. That exercises every multi-rank path of the
  * backend (counts per rank, roots, PREMUL_SUM across ranks, split, send and receive, a rank that
- * never arrives) and of perf and train across processes, not the speed of the links between GPUs.
+ * never arrives), of perf and train across processes and of the launcher, not the speed of the
+ * links between GPUs.
  */
 @Tag("gpu")
 class NcclProcessesTest {
@@ -85,8 +88,29 @@ class NcclProcessesTest {
     }
   }
 
+  /**
+   * {@code shard4j launch} on two nodes of one rank each: two launchers here, each a host of its
+   * own to NCCL when they share a GPU. Node 1's launcher starts its rank as RANK 1, and the two
+   * train across the launchers, checked against one rank.
+   */
+  @Test
+  void launchStartsTheRanksOfEachNode() throws Exception {
+    int nodes = 2;
+    String port = Integer.toString(freePort());
+    List<String> outputs = runWorld(nodes, "launch", node -> new String[] {Shard4jCommand.class.getName(), "launch",
+        "--nnodes", "2", "--node-rank", Integer.toString(node), "--nproc-per-node", "1", "--master-port", port, "--",
+        "train", "--from-env", "--device", "cuda", "--steps", "10", "--hidden", "128", "--check"});
+    assertTrue(outputs.get(0).contains("2 ranks (one per process and GPU, NCCL)") && outputs.get(0).contains(": OK"),
+        outputs.get(0));
+  }
+
   /** Runs a main class in one process per rank; returns what each printed, after all exited 0. */
   private static List<String> runWorld(int world, String what, String... mainAndArgs) throws Exception {
+    return runWorld(world, what, rank -> mainAndArgs);
+  }
+
+  /** The same with arguments of each rank's own. */
+  private static List<String> runWorld(int world, String what, IntFunction<String[]> mainAndArgs) throws Exception {
     boolean shared = Cuda.probe().deviceCount() < world;
     int port = freePort();
     List<Process> processes = new ArrayList<>();
@@ -94,7 +118,7 @@ class NcclProcessesTest {
     List<String> failures = new ArrayList<>();
     try {
       for (int r = 0; r < world; r++) {
-        processes.add(launch(r, world, port, shared, mainAndArgs));
+        processes.add(launch(r, world, port, shared, mainAndArgs.apply(r)));
       }
       for (int r = 0; r < world; r++) {
         Process p = processes.get(r);
