@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.shard4j.bindings.WaitTimeoutException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -84,6 +85,37 @@ class TcpStoreTest {
           () -> TcpStore.connect("127.0.0.1", port, Duration.ofMillis(500)));
       assertTrue(e.getMessage().contains("cannot reach the store at 127.0.0.1:" + port), e.getMessage());
       assertTrue(System.nanoTime() - start < 5_000_000_000L);
+    }
+  }
+
+  /**
+   * Rank 0 aborting its rendezvous (it failed) ends the others' wait for its value at once with a
+   * clear error, where a close would keep the server up for them until their timeout.
+   */
+  @Test
+  void anAbortedRendezvousFailsThePeersWaitingOnIt() throws Exception {
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    LaunchEnv zero = new LaunchEnv(0, 2, 0, 2, "127.0.0.1", port);
+    LaunchEnv one = new LaunchEnv(1, 2, 1, 2, "127.0.0.1", port);
+    Duration wait = Duration.ofSeconds(60);
+    try (Rendezvous r0 = zero.join(wait); Rendezvous r1 = one.join(wait)) {
+      CompletableFuture<Throwable> waiting = CompletableFuture.supplyAsync(() -> {
+        try {
+          r1.shareFromRankZero("never-made", () -> new byte[0]);
+          return null;
+        } catch (RuntimeException e) {
+          return e;
+        }
+      });
+      Thread.sleep(200); // rank 1 is waiting for rank 0's value
+      long aborted = System.nanoTime();
+      r0.abort();
+      Throwable failure = waiting.get(30, TimeUnit.SECONDS);
+      assertTrue(failure instanceof StoreException && failure.getMessage().contains("is gone"), String.valueOf(failure));
+      assertTrue((System.nanoTime() - aborted) / 1e9 < 10, "failed at once, not at the 60 s timeout");
     }
   }
 
