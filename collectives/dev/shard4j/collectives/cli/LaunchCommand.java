@@ -106,18 +106,30 @@ public final class LaunchCommand implements Callable<Integer> {
     }
   }
 
-  /** This JVM again (same runtime, class path and JVM options) running the command as one rank. */
-  private Process start(int local) throws IOException {
+  /**
+   * The start of a command line that runs another JVM like this one: the same runtime, JVM options
+   * (system properties, -X options, native access, module openings; not agents or debuggers, which
+   * would clash between processes) and class path. Add the main class and its arguments.
+   *
+   * @return a new, modifiable list
+   */
+  public static List<String> thisJvm() {
     List<String> cmd = new ArrayList<>();
     cmd.add(ProcessHandle.current().info().command().orElse("java"));
     for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
       if (arg.startsWith("-D") || arg.startsWith("-X") || arg.startsWith("--enable-native-access")
           || arg.startsWith("--add-opens") || arg.startsWith("--add-exports")) {
-        cmd.add(arg); // not agents or debuggers: those would clash between the ranks
+        cmd.add(arg);
       }
     }
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));
+    return cmd;
+  }
+
+  /** This JVM again running the command as one rank. */
+  private Process start(int local) throws IOException {
+    List<String> cmd = thisJvm();
     cmd.add(Shard4jCommand.class.getName());
     cmd.addAll(command);
     ProcessBuilder pb = new ProcessBuilder(cmd);

@@ -4,9 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.shard4j.bindings.Cuda;
+import dev.shard4j.collectives.cli.LaunchCommand;
 import dev.shard4j.collectives.cli.Shard4jCommand;
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -149,15 +149,7 @@ class NcclProcessesTest {
 
   private static Process launch(int rank, int world, int port, boolean sharedGpu, String... mainAndArgs)
       throws IOException {
-    List<String> command = new ArrayList<>();
-    command.add(ProcessHandle.current().info().command().orElse("java"));
-    for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-      if (arg.startsWith("-D") || arg.startsWith("--enable-native-access")) {
-        command.add(arg); // the JavaCPP cache folder, native access
-      }
-    }
-    command.add("-cp");
-    command.add(System.getProperty("java.class.path"));
+    List<String> command = LaunchCommand.thisJvm();
     command.addAll(List.of(mainAndArgs));
     ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
     pb.environment().put("RANK", Integer.toString(rank));
