@@ -4,8 +4,8 @@
 # doing the same work on the same GPU (scripts/peers/torch_kernels.py), the JMH benchmarks that
 # need a GPU (short settings), and the NCCL collectives through `shard4j perf` on one rank per GPU.
 # Logs go under $OUT (or target/gpu-check); the last lines printed are the kernel table (ours,
-# PyTorch's, the ratio, the fraction of device copy bandwidth) and the summary. About 3 minutes on
-# an H200 (2026-11-26, with the wide and deep train models).
+# PyTorch's, the ratio, the fraction of device copy bandwidth) and the summary. About 4 minutes on
+# an H200 (2026-11-26, with the wide and deep train models and the multi-process NCCL tests).
 #
 # Build here: mvn -DskipTests install && mvn -f jmh/pom.xml package (with JDK 17) &&
 #   ../shared/device/pack.sh; carry .device, jmh/target/classes and jmh/target/lib.
