@@ -4,8 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.shard4j.bindings.Cuda;
-import java.io.IOException;
-import java.net.ServerSocket;
+import dev.shard4j.testing.FreePort;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -15,14 +14,12 @@ class LaunchCommandTest {
     return CommandRun.run(new Shard4jCommand(), args);
   }
 
-  private static String freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return Integer.toString(s.getLocalPort());
-    }
+  private static String freePort() {
+    return Integer.toString(FreePort.pick());
   }
 
   @Test
-  void everyRankOfTheNodeGetsTheLaunchVariables() throws IOException {
+  void everyRankOfTheNodeGetsTheLaunchVariables() {
     String port = freePort();
     String out = run("launch", "--nproc-per-node", "3", "--nnodes", "2", "--node-rank", "1", "--master-addr",
         "127.0.0.1", "--master-port", port, "--", "info");
@@ -36,7 +33,7 @@ class LaunchCommandTest {
   }
 
   @Test
-  void aFailedRankStopsTheLaunchWithItsStatus() throws IOException {
+  void aFailedRankStopsTheLaunchWithItsStatus() {
     long started = System.nanoTime();
     // perf refuses the unknown operation with status 2 on every rank.
     String out = run("launch", "--nproc-per-node", "2", "--master-port", freePort(), "--", "perf", "all_things");

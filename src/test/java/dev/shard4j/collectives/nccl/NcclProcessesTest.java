@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import dev.shard4j.bindings.Cuda;
 import dev.shard4j.collectives.cli.LaunchCommand;
 import dev.shard4j.collectives.cli.Shard4jCommand;
+import dev.shard4j.testing.FreePort;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -96,7 +96,7 @@ class NcclProcessesTest {
   @Test
   void launchStartsTheRanksOfEachNode() throws Exception {
     int nodes = 2;
-    String port = Integer.toString(freePort());
+    String port = Integer.toString(FreePort.pick());
     List<String> outputs = runWorld(nodes, "launch", node -> new String[] {Shard4jCommand.class.getName(), "launch",
         "--nnodes", "2", "--node-rank", Integer.toString(node), "--nproc-per-node", "1", "--master-port", port, "--",
         "train", "--from-env", "--device", "cuda", "--steps", "10", "--hidden", "128", "--check"});
@@ -112,7 +112,7 @@ class NcclProcessesTest {
   /** The same with arguments of each rank's own. */
   private static List<String> runWorld(int world, String what, IntFunction<String[]> mainAndArgs) throws Exception {
     boolean shared = Cuda.probe().deviceCount() < world;
-    int port = freePort();
+    int port = FreePort.pick();
     List<Process> processes = new ArrayList<>();
     List<String> outputs = new ArrayList<>();
     List<String> failures = new ArrayList<>();
@@ -139,12 +139,6 @@ class NcclProcessesTest {
     }
     assertTrue(failures.isEmpty(), what + " failed: " + failures + " (their output is above)");
     return outputs;
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
   }
 
   private static Process launch(int rank, int world, int port, boolean sharedGpu, String... mainAndArgs)

@@ -3,7 +3,7 @@ package dev.shard4j.collectives.rendezvous;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.net.InetAddress;
+import dev.shard4j.testing.FreePort;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -17,10 +17,7 @@ class MultiProcessRendezvousTest {
 
   @Test
   void threeProcessesAgreeOnRankZerosId() throws Exception {
-    int port;
-    try (TcpStoreServer probe = TcpStoreServer.start(InetAddress.getLoopbackAddress(), 0)) {
-      port = probe.port();
-    }
+    int port = FreePort.pick();
     int world = 3;
     String java = ProcessHandle.current().info().command().orElse("java");
     List<Process> processes = new ArrayList<>();

@@ -7,9 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.shard4j.bindings.WaitTimeoutException;
+import dev.shard4j.testing.FreePort;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -94,10 +94,7 @@ class TcpStoreTest {
    */
   @Test
   void anAbortedRendezvousFailsThePeersWaitingOnIt() throws Exception {
-    int port;
-    try (ServerSocket s = new ServerSocket(0)) {
-      port = s.getLocalPort();
-    }
+    int port = FreePort.pick();
     LaunchEnv zero = new LaunchEnv(0, 2, 0, 2, "127.0.0.1", port);
     LaunchEnv one = new LaunchEnv(1, 2, 1, 2, "127.0.0.1", port);
     Duration wait = Duration.ofSeconds(60);
