@@ -11,14 +11,17 @@
 #   ../shared/device/pack.sh; carry .device, jmh/target/classes and jmh/target/lib.
 # On the GPU machine, from the project root (see shared/device/README.md):
 #   source .device/env.sh && bash scripts/gpu-check.sh
-# Here, after `mvn package`, it runs up to the point where it finds no GPU.
+# Here, after `mvn install -DskipTests`, it runs up to the point where it finds no GPU.
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 out=${OUT:-$root/target/gpu-check}
 mkdir -p "$out"
 JAVA=${JAVA:-java}
-CP=${CP:-$root/target/classes:$root/target/test-classes:$root/target/lib/*}
+# Without .device/env.sh: the modules' classes as Maven built them (see pom.xml), and the command
+# line's dependencies with the test suite's.
+a=$root/artifacts
+CP=${CP:-$a/shard4j/target/classes:$a/shard4j-cli/target/classes:$a/shard4j-tests/target/test-classes:$a/shard4j-cli/target/lib/*}
 
 # Expand "dir/*" entries: JUnit's launcher takes a class path but not Java's wildcards.
 classpath=""
@@ -38,7 +41,7 @@ scale=${GPU_CHECK_SCALE:-1}
 limited() { local secs=$1; shift; timeout -k 10 "$(( secs * scale ))" "$@"; }
 
 echo "== shard4j info" | tee "$out/info.log"
-limited 60 "$JAVA" "${java_opts[@]}" -cp "$classpath" dev.shard4j.collectives.cli.Shard4jCommand info 2>&1 | tee -a "$out/info.log"
+limited 60 "$JAVA" "${java_opts[@]}" -cp "$classpath" dev.shard4j.cli.Shard4jCommand info 2>&1 | tee -a "$out/info.log"
 
 if ! nvidia-smi -L >/dev/null 2>&1; then
   echo "gpu-check: no NVIDIA GPU here (nvidia-smi finds none): the gpu tests and GPU benchmarks were not run."
@@ -47,7 +50,7 @@ fi
 if grep -qE '^(CUDA|cuBLAS|NCCL): *(no |not )' "$out/info.log"; then
   # The presets hide why a library failed to load unless JavaCPP's debug log is on.
   limited 60 "$JAVA" "${java_opts[@]}" -Dorg.bytedeco.javacpp.logger.debug=true -cp "$classpath" \
-    dev.shard4j.collectives.cli.Shard4jCommand info > "$out/info-debug.log" 2>&1
+    dev.shard4j.cli.Shard4jCommand info > "$out/info-debug.log" 2>&1
   grep -iE 'error|fail|cannot|not found|undefined' "$out/info-debug.log" | head -20
 fi
 
@@ -72,7 +75,7 @@ tests_status=$?
 tail -n 25 "$out/gpu-tests.log"
 
 echo "== kernel benchmark on cuda:0"
-limited 120 "$JAVA" "${java_opts[@]}" -cp "$classpath" dev.shard4j.collectives.cli.Shard4jCommand bench kernels \
+limited 120 "$JAVA" "${java_opts[@]}" -cp "$classpath" dev.shard4j.cli.Shard4jCommand bench kernels \
   --device cuda:0 --elements 67108864 -n 21 --json "$out/bench-kernels-cuda.json" 2>&1 | tee "$out/bench-kernels-cuda.log"
 bench_status=${PIPESTATUS[0]}
 
@@ -86,7 +89,7 @@ echo "== collectives on the GPUs through NCCL (one rank per GPU)"
 gpus=$(nvidia-smi -L | wc -l)
 perf_status=0
 for op in all_reduce all_gather reduce_scatter broadcast; do
-  limited 60 "$JAVA" "${java_opts[@]}" -cp "$classpath" dev.shard4j.collectives.cli.Shard4jCommand perf "$op" --backend nccl \
+  limited 60 "$JAVA" "${java_opts[@]}" -cp "$classpath" dev.shard4j.cli.Shard4jCommand perf "$op" --backend nccl \
     --ranks "$gpus" -b 8 -e 256M -f 8 -n 20 -w 5 -d bfloat16 --json "$out/perf-nccl-$op.json" 2>&1 \
     | tee "$out/perf-nccl-$op.log" || perf_status=1
 done
@@ -94,7 +97,7 @@ done
 echo "== train on the GPUs (one NCCL rank per GPU), with and without overlap"
 train_status=0
 for overlap in --overlap --no-overlap; do
-  limited 120 "$JAVA" "${java_opts[@]}" -cp "$classpath" dev.shard4j.collectives.cli.Shard4jCommand train --device cuda \
+  limited 120 "$JAVA" "${java_opts[@]}" -cp "$classpath" dev.shard4j.cli.Shard4jCommand train --device cuda \
     --ranks "$gpus" --steps 50 --hidden 4096 --batch 1024 --check "$overlap" > "$out/train$overlap.log" 2>&1 \
     || train_status=1
   grep -E '^# (shard4j train|done|communication|check)' "$out/train$overlap.log"
@@ -104,7 +107,7 @@ done
 for model in "wide --hidden 16384 --batch 4096" "deep --layers 6 --hidden 4096 --batch 2048"; do
   for overlap in --overlap --no-overlap; do
     log="$out/train-${model%% *}$overlap.log"
-    limited 120 "$JAVA" "${java_opts[@]}" -cp "$classpath" dev.shard4j.collectives.cli.Shard4jCommand train \
+    limited 120 "$JAVA" "${java_opts[@]}" -cp "$classpath" dev.shard4j.cli.Shard4jCommand train \
       --device cuda --ranks "$gpus" --steps 100 ${model#* } "$overlap" > "$log" 2>&1 || train_status=1
     grep -E '^# (shard4j train|done|communication)' "$log"
   done

@@ -1,5 +1,5 @@
 /**
- * Collectives (the Communicator API and its NCCL and in-process CPU backends), rendezvous, and
- * sharded data parallel training. The top layer: depends on kernels, tensor and bindings.
+ * Collectives: the Communicator API, its NCCL and in-process CPU backends, and rendezvous. Depends
+ * on kernels, tensor and bindings; the parallel strategies above it call it.
  */
 package dev.shard4j.collectives;

@@ -2,9 +2,9 @@ package example;
 
 import dev.shard4j.collectives.Communicator;
 import dev.shard4j.collectives.local.LocalGroup;
-import dev.shard4j.collectives.shard.MixedPrecision;
-import dev.shard4j.collectives.shard.ParamSpec;
-import dev.shard4j.collectives.shard.ShardGroup;
+import dev.shard4j.parallel.fsdp.MixedPrecision;
+import dev.shard4j.parallel.fsdp.ParamSpec;
+import dev.shard4j.parallel.fsdp.ShardGroup;
 import dev.shard4j.kernels.AdamW;
 import dev.shard4j.tensor.Allocator;
 import dev.shard4j.tensor.DType;

@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.shard4j.bindings.Cuda;
-import dev.shard4j.collectives.cli.LaunchCommand;
-import dev.shard4j.collectives.cli.Shard4jCommand;
+import dev.shard4j.cli.LaunchCommand;
+import dev.shard4j.cli.Shard4jCommand;
 import dev.shard4j.testing.FreePort;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

@@ -1,0 +1,91 @@
+package dev.shard4j.cli;
+
+import dev.shard4j.bindings.NativeApi;
+import dev.shard4j.tensor.Device;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code shard4j bench kernels}: the fused kernels' bandwidth against a copy measured in the same run. */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+    description = "Benchmark the fused kernels: GB/s of minimal traffic and the fraction of copy bandwidth.")
+public final class BenchCommand implements Callable<Integer> {
+  @Parameters(index = "0", description = "What to benchmark: kernels")
+  String what;
+
+  @Option(names = "--device", description = "cpu or cuda:N (default: ${DEFAULT-VALUE})", defaultValue = "cpu")
+  String device;
+
+  @Option(names = "--elements", description = "Elements of the main buffers (default: ${DEFAULT-VALUE}, 128 MiB of fp32)",
+      defaultValue = "33554432")
+  long elements;
+
+  @Option(names = {"-n", "--repeats"}, description = "Timed runs per kernel; the median is reported (default: ${DEFAULT-VALUE})",
+      defaultValue = "9")
+  int repeats;
+
+  @Option(names = "--threads", description = "Host kernel threads (default: every core)")
+  Integer threads;
+
+  @Option(names = "--json", description = "Also write the table to this file as JSON")
+  Path json;
+
+  /** Creates the command; picocli calls this. */
+  public BenchCommand() {}
+
+  @Override
+  public Integer call() throws IOException {
+    if (!"kernels".equals(what)) {
+      throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+          "unknown benchmark '" + what + "': the one there is, is 'kernels'");
+    }
+    if (repeats < 1 || elements < 1024) {
+      throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+          "--repeats must be >= 1 and --elements >= 1024");
+    }
+    if (threads != null) {
+      NativeApi.setCpuThreads(threads);
+    }
+    Device dev = Device.parse(device);
+    List<KernelBenchmarks.Result> results;
+    try (KernelBenchmarks bench = new KernelBenchmarks(dev, elements, repeats)) {
+      results = bench.run();
+    }
+    PrintStream out = System.out;
+    out.printf(Locale.ROOT, "# shard4j bench kernels on %s, %d host threads, %d elements, median of %d runs%n",
+        dev, NativeApi.cpuThreads(), elements, repeats);
+    out.printf(Locale.ROOT, "%-38s %12s %10s %9s %8s %8s%n", "kernel", "MiB moved", "ms", "GB/s", "of copy",
+        "TFLOP/s");
+    for (KernelBenchmarks.Result r : results) {
+      out.printf(Locale.ROOT, "%-38s %12.1f %10.3f %9.2f %8.2f %8s%n", r.name(), r.bytes() / 1048576.0,
+          r.medianSeconds() * 1e3, r.gbPerSecond(), r.ofCopy(),
+          Double.isNaN(r.tflops()) ? "" : String.format(Locale.ROOT, "%.2f", r.tflops()));
+    }
+    if (json != null) {
+      Files.writeString(json, toJson(dev, results), StandardCharsets.UTF_8);
+    }
+    return 0;
+  }
+
+  private String toJson(Device dev, List<KernelBenchmarks.Result> results) {
+    StringBuilder s = new StringBuilder();
+    s.append(String.format(Locale.ROOT, "{\"device\": \"%s\", \"hostThreads\": %d, \"elements\": %d, \"repeats\": %d, \"results\": [",
+        dev, NativeApi.cpuThreads(), elements, repeats));
+    for (int i = 0; i < results.size(); i++) {
+      KernelBenchmarks.Result r = results.get(i);
+      s.append(i == 0 ? "\n  " : ",\n  ").append(String.format(Locale.ROOT,
+          "{\"kernel\": \"%s\", \"bytes\": %d, \"medianSeconds\": %.9f, \"gbPerSecond\": %.4f, \"ofCopy\": %.4f%s}",
+          r.name(), r.bytes(), r.medianSeconds(), r.gbPerSecond(), r.ofCopy(),
+          Double.isNaN(r.tflops()) ? "" : String.format(Locale.ROOT, ", \"tflops\": %.4f", r.tflops())));
+    }
+    return s.append("\n]}\n").toString();
+  }
+}
