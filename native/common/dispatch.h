@@ -3,6 +3,8 @@
 
 #include <stdint.h>
 
+#include <limits>
+
 #include "elements.h"
 #include "shard4j.h"
 
@@ -52,11 +54,17 @@ static inline void dispatch_dtype(int dtype, F&& f) {
   }
 }
 
-// The fill value in the element type: integers take int_value exactly, floats convert float_value.
+// The fill value in the element type: floats convert float_value; integers take int_value,
+// saturated to the type's range (as a cast from a float saturates) rather than wrapped.
 template <class T>
 static inline T fill_value(double float_value, int64_t int_value) {
-  if constexpr (is_floating<T>::value) return convert<T>(float_value);
-  else return (T)int_value;
+  if constexpr (is_floating<T>::value) {
+    return convert<T>(float_value);
+  } else {
+    constexpr int64_t lo = (int64_t)std::numeric_limits<T>::lowest();
+    constexpr int64_t hi = std::is_same<T, int64_t>::value ? INT64_MAX : (int64_t)std::numeric_limits<T>::max();
+    return (T)(int_value < lo ? lo : int_value > hi ? hi : int_value);
+  }
 }
 
 }  // namespace s4j

@@ -162,25 +162,52 @@ public final class HostMemory {
   }
 
   /**
-   * Copies the buffer's remaining bytes to the address and advances its position.
+   * Copies the buffer's remaining bytes to the address as elements of the given size, in the
+   * buffer's byte order (swapped to native order where it differs: a heap buffer is big-endian
+   * unless told otherwise), and advances its position.
    *
    * @param address destination
-   * @param buffer source, direct or heap
+   * @param buffer source, direct or heap, holding a whole number of elements
+   * @param elementBytes 1, 2, 4 or 8
    */
-  public static void put(long address, ByteBuffer buffer) {
+  public static void put(long address, ByteBuffer buffer, int elementBytes) {
     int n = buffer.remaining();
-    view(address, n).put(buffer);
+    ByteBuffer memory = view(address, n);
+    ByteBuffer source = buffer.slice().order(buffer.order()); // slice() alone would be big-endian
+    elements(source, elementBytes, memory, n);
+    buffer.position(buffer.position() + n);
   }
 
   /**
-   * Fills the buffer's remaining bytes from the address and advances its position.
+   * Fills the buffer's remaining bytes from the address as elements of the given size, in the
+   * buffer's byte order, and advances its position.
    *
    * @param address source
-   * @param buffer destination, direct or heap
+   * @param buffer destination, direct or heap, with room for a whole number of elements
+   * @param elementBytes 1, 2, 4 or 8
    */
-  public static void get(long address, ByteBuffer buffer) {
+  public static void get(long address, ByteBuffer buffer, int elementBytes) {
     int n = buffer.remaining();
-    buffer.put(view(address, n));
+    ByteBuffer target = buffer.slice().order(buffer.order());
+    elements(view(address, n), elementBytes, target, n);
+    buffer.position(buffer.position() + n);
+  }
+
+  /** Copies n bytes as elements; the typed views convert between the two buffers' byte orders. */
+  private static void elements(ByteBuffer from, int elementBytes, ByteBuffer to, int n) {
+    if (n % elementBytes != 0) {
+      throw new IllegalArgumentException(n + " bytes are not a whole number of " + elementBytes + "-byte elements");
+    }
+    if (elementBytes == 1 || from.order() == to.order()) {
+      to.put(from);
+      return;
+    }
+    switch (elementBytes) {
+      case 2 -> to.asShortBuffer().put(from.asShortBuffer());
+      case 4 -> to.asIntBuffer().put(from.asIntBuffer());
+      case 8 -> to.asLongBuffer().put(from.asLongBuffer());
+      default -> throw new IllegalArgumentException("element size " + elementBytes + " is not 1, 2, 4 or 8");
+    }
   }
 
   private static ByteBuffer view(long address, int bytes) {

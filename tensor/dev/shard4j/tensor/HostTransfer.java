@@ -103,9 +103,9 @@ final class HostTransfer {
           + t.describe() + " needs " + bytes);
     }
     try (Tensor h = onHost(t, t.dtype())) {
-      ByteBuffer slice = buffer.duplicate();
+      ByteBuffer slice = buffer.duplicate().order(buffer.order()); // duplicate() alone is big-endian
       slice.limit(slice.position() + (int) bytes);
-      HostMemory.get(h.dataAddress(), slice);
+      HostMemory.get(h.dataAddress(), slice, t.dtype().byteSize());
       buffer.position(buffer.position() + (int) bytes);
     }
   }

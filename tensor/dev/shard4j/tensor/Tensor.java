@@ -392,7 +392,7 @@ public final class Tensor implements AutoCloseable {
 
   /**
    * Sets every element to a value converted to the dtype (integers: truncated toward zero and
-   * saturated).
+   * saturated to the dtype's range, NaN as 0), as {@link #cast} converts.
    *
    * @param value the value
    * @return this tensor
@@ -402,7 +402,8 @@ public final class Tensor implements AutoCloseable {
   }
 
   /**
-   * Sets every element to an integer value (exact for integer dtypes, converted for floats).
+   * Sets every element to an integer value: exact for integer dtypes within their range and
+   * saturated to it outside (1000 fills an I8 tensor with 127), converted for floats.
    *
    * @param value the value
    * @return this tensor
@@ -475,8 +476,8 @@ public final class Tensor implements AutoCloseable {
   }
 
   /**
-   * Writes the elements' raw bytes in row-major, native byte order into the buffer, advancing its
-   * position by numel * byteSize.
+   * Writes the elements' raw bytes in row-major order into the buffer, in the buffer's byte order
+   * ({@link ByteBuffer#order()}), advancing its position by numel * byteSize.
    *
    * @param buffer with at least that many bytes remaining
    */

@@ -241,8 +241,9 @@ public final class Tensors {
   }
 
   /**
-   * A tensor from the raw elements (native byte order) in a buffer's remaining bytes, which must
-   * be exactly numel * dtype size; the buffer's position advances past them.
+   * A tensor from the raw elements in a buffer's remaining bytes, read in the buffer's byte order
+   * ({@link ByteBuffer#order()}: a heap buffer is big-endian unless set otherwise), which must be
+   * exactly numel * dtype size; the buffer's position advances past them.
    *
    * @param allocator accounts for the memory
    * @param buffer the elements, direct or heap
@@ -261,6 +262,6 @@ public final class Tensors {
           + " bytes remaining, not a multiple of " + dtype + "'s " + size);
     }
     return HostTransfer.fromHost(allocator, dtype, buffer.remaining() / size,
-        a -> HostMemory.put(a, buffer), dtype, device, shape);
+        a -> HostMemory.put(a, buffer, size), dtype, device, shape);
   }
 }

@@ -124,4 +124,107 @@ class FactoriesTest {
       }
     }
   }
+
+  /** Out of range, integer fills saturate as a cast from a float does; they used to wrap. */
+  @Test
+  void integerFillsSaturateToTheDtypesRange() {
+    try (Tensor i8 = Tensors.full(allocator, DType.I8, Device.CPU, 1000, 3);
+        Tensor i8low = Tensors.full(allocator, DType.I8, Device.CPU, -1000, 3);
+        Tensor u8 = Tensors.full(allocator, DType.U8, Device.CPU, -5, 3);
+        Tensor u8high = Tensors.full(allocator, DType.U8, Device.CPU, 300.7, 3);
+        Tensor i32 = Tensors.full(allocator, DType.I32, Device.CPU, 1e20, 3);
+        Tensor i32low = Tensors.full(allocator, DType.I32, Device.CPU, -1e20, 3);
+        Tensor i64 = Tensors.full(allocator, DType.I64, Device.CPU, 1e20, 3);
+        Tensor nan = Tensors.full(allocator, DType.I32, Device.CPU, Double.NaN, 3)) {
+      assertArrayEquals(new byte[] {127, 127, 127}, i8.toByteArray());
+      assertArrayEquals(new byte[] {-128, -128, -128}, i8low.toByteArray());
+      assertArrayEquals(new byte[] {0, 0, 0}, u8.toByteArray());
+      assertArrayEquals(new byte[] {-1, -1, -1}, u8high.toByteArray(), "255 as an unsigned byte");
+      assertArrayEquals(new int[] {Integer.MAX_VALUE, Integer.MAX_VALUE, Integer.MAX_VALUE}, i32.toIntArray());
+      assertArrayEquals(new int[] {Integer.MIN_VALUE, Integer.MIN_VALUE, Integer.MIN_VALUE}, i32low.toIntArray());
+      assertArrayEquals(new long[] {Long.MAX_VALUE, Long.MAX_VALUE, Long.MAX_VALUE}, i64.toLongArray());
+      assertArrayEquals(new int[3], nan.toIntArray());
+      i8.fill(1000L);
+      assertArrayEquals(new byte[] {127, 127, 127}, i8.toByteArray());
+      i32.fill(Long.MIN_VALUE);
+      assertArrayEquals(new int[] {Integer.MIN_VALUE, Integer.MIN_VALUE, Integer.MIN_VALUE}, i32.toIntArray());
+      u8.fill(256L);
+      assertArrayEquals(new byte[] {-1, -1, -1}, u8.toByteArray());
+      i64.fill(Long.MIN_VALUE);
+      assertArrayEquals(new long[] {Long.MIN_VALUE, Long.MIN_VALUE, Long.MIN_VALUE}, i64.toLongArray());
+    }
+    java.util.SplittableRandom random = new java.util.SplittableRandom(17);
+    for (int k = 0; k < 200; k++) {
+      long v = random.nextLong(Integer.MIN_VALUE, Integer.MAX_VALUE + 1L);
+      try (Tensor t = Tensors.empty(allocator, DType.I32, Device.CPU, 5).fill(v);
+          Tensor b = Tensors.empty(allocator, DType.I8, Device.CPU, 2).fill(v)) {
+        assertEquals((int) v, t.toIntArray()[4], "in range: exact");
+        assertEquals((byte) Math.max(-128, Math.min(127, v)), b.toByteArray()[1]);
+      }
+    }
+  }
+
+  /** A buffer's byte order is honoured both ways: heap buffers are big-endian unless told otherwise. */
+  @Test
+  void buffersOfEitherByteOrder() {
+    java.util.SplittableRandom random = new java.util.SplittableRandom(5);
+    for (ByteOrder order : new ByteOrder[] {ByteOrder.BIG_ENDIAN, ByteOrder.LITTLE_ENDIAN}) {
+      for (boolean direct : new boolean[] {false, true}) {
+        int n = 13;
+        for (DType dtype : DType.values()) {
+          int size = dtype.byteSize();
+          ByteBuffer in = (direct ? ByteBuffer.allocateDirect(n * size + 3) : ByteBuffer.allocate(n * size + 3))
+              .order(order);
+          in.put((byte) 7); // elements need not start at an aligned position
+          long[] bits = new long[n];
+          for (int k = 0; k < n; k++) {
+            bits[k] = random.nextLong() & (size == 8 ? -1L : (1L << (8 * size)) - 1);
+            switch (size) {
+              case 1 -> in.put((byte) bits[k]);
+              case 2 -> in.putShort((short) bits[k]);
+              case 4 -> in.putInt((int) bits[k]);
+              default -> in.putLong(bits[k]);
+            }
+          }
+          in.flip().position(1);
+          try (Tensor t = Tensors.fromBuffer(allocator, in, dtype, Device.CPU, n)) {
+            assertEquals(1 + n * size, in.position(), "consumed");
+            ByteBuffer nativeBytes = ByteBuffer.allocate(n * size).order(ByteOrder.nativeOrder());
+            t.copyTo(nativeBytes);
+            nativeBytes.flip();
+            ByteBuffer out = ByteBuffer.allocate(n * size + 1).order(order);
+            out.put((byte) 9);
+            t.copyTo(out);
+            out.flip().position(1);
+            for (int k = 0; k < n; k++) {
+              long expected = bits[k];
+              String what = dtype + " " + order + (direct ? " direct" : " heap") + " element " + k;
+              switch (size) {
+                case 1 -> {
+                  assertEquals((byte) expected, nativeBytes.get(), what);
+                  assertEquals((byte) expected, out.get(), what);
+                }
+                case 2 -> {
+                  assertEquals((short) expected, nativeBytes.getShort(), what);
+                  assertEquals((short) expected, out.getShort(), what);
+                }
+                case 4 -> {
+                  assertEquals((int) expected, nativeBytes.getInt(), what);
+                  assertEquals((int) expected, out.getInt(), what);
+                }
+                default -> {
+                  assertEquals(expected, nativeBytes.getLong(), what);
+                  assertEquals(expected, out.getLong(), what);
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    ByteBuffer bigEndian = ByteBuffer.allocate(4).putFloat(1.5f).flip();
+    try (Tensor t = Tensors.fromBuffer(allocator, bigEndian, DType.F32, Device.CPU, 1)) {
+      assertEquals(1.5f, t.toFloatArray()[0], "read as 6.9e-41 before the order was honoured");
+    }
+  }
 }
