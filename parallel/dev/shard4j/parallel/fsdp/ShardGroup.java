@@ -150,15 +150,17 @@ public final class ShardGroup implements AutoCloseable {
   }
 
   /**
-   * Shards the given parameters over the communicator. Every rank passes the same specs and the
-   * same initial values (a seeded initialisation, say); each keeps only its own shards.
+   * Shards the given parameters over the communicator. Every rank passes the same specs; the
+   * initial values that count are rank 0's, which it broadcasts to the others at creation (as
+   * PyTorch's DDP does), so every rank starts from the same model even where the ranks initialised
+   * differently. Each rank keeps only its own shards.
    *
    * @param comm the ranks to shard over
    * @param specs the parameters, in order
    * @param precision the param and reduce dtypes
    * @param allocator the parent of the group's child allocator
    * @param initial the unsharded initial values (any float dtype), one per spec, on the
-   *     communicator's device
+   *     communicator's device (rank 0's are broadcast to every rank)
    * @return the group, owned by the caller
    * @throws IllegalArgumentException when the specs or initial values are inconsistent, or the
    *     ranks passed different specs (reported on every rank)
@@ -178,7 +180,8 @@ public final class ShardGroup implements AutoCloseable {
    * @param shardSize for HYBRID_SHARD, the ranks of one sharding group (a divisor of the world
    *     size; ranks r and r + shardSize hold the same shards); ignored otherwise
    * @param allocator the parent of the group's child allocator
-   * @param initial the unsharded initial values, one per spec, on the communicator's device
+   * @param initial the unsharded initial values, one per spec, on the communicator's device (rank
+   *     0's are broadcast to every rank)
    * @return the group, owned by the caller
    */
   public static ShardGroup create(Communicator comm, List<ParamSpec> specs, MixedPrecision precision,
@@ -196,7 +199,8 @@ public final class ShardGroup implements AutoCloseable {
    * @param strategy how to shard
    * @param shardSize for HYBRID_SHARD, the ranks of one sharding group; ignored otherwise
    * @param allocator the parent of the group's child allocator
-   * @param initial the unsharded initial values, one per spec, on the communicator's device
+   * @param initial the unsharded initial values, one per spec, on the communicator's device (rank
+   *     0's are broadcast to every rank)
    * @param stream where the group's collectives run, owned by the caller and closed after the
    *     group; null runs them at once on the caller's thread
    * @return the group, owned by the caller
@@ -242,7 +246,7 @@ public final class ShardGroup implements AutoCloseable {
       throw e;
     }
     try {
-      g.load(initial);
+      g.load(initial, comm);
       return g;
     } catch (RuntimeException e) {
       g.close();
@@ -291,13 +295,20 @@ public final class ShardGroup implements AutoCloseable {
     return specs.stream().map(ParamSpec::name).toList().toString();
   }
 
-  /** Takes this rank's padded chunks of the initial values into the master shard. */
-  private void load(List<Tensor> initial) {
+  /**
+   * Takes this rank's padded chunks of rank 0's initial values into the master shard. Every rank
+   * lays out the same padded chunks, so rank 0's copy is broadcast over the whole world first (as
+   * DDP does): ranks that initialised differently still start from one model, never a mix.
+   */
+  private void load(List<Tensor> initial, Communicator world) {
     long s = master.numel();
     try (Tensor all = Tensors.zeros(memory, DType.F32, device, s * comm.size());
         CopyPlan chunks = ChunkCatKernel.plan(initial, comm.size(), all);
         Tensor mine = all.narrow(0, comm.rank() * s, s)) {
       chunks.run();
+      if (world.size() > 1) {
+        world.broadcast(all, all, 0);
+      }
       master.copyFrom(mine);
       myCopy.copyFrom(master);
     }

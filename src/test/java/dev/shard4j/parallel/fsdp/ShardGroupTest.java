@@ -188,6 +188,41 @@ class ShardGroupTest {
     }
   }
 
+  /** Ranks that pass different initial values all start from rank 0's (they used to train a mix). */
+  @Test
+  void everyRankStartsFromRankZerosInitialValues() throws Exception {
+    List<float[]> rankZero = new ArrayList<>();
+    for (Tensor t : initial(100)) {
+      rankZero.add(t.toFloatArray());
+      t.close();
+    }
+    for (Strategy strategy : Strategy.values()) {
+      List<Object> results = onRanks(4, comm -> {
+        List<Tensor> init = initial(100 + comm.rank());
+        try (ShardGroup group = ShardGroup.create(comm, SPECS, MixedPrecision.FULL, strategy, 2, allocator, init)) {
+          List<float[]> got = new ArrayList<>();
+          for (Tensor w : group.gather()) {
+            got.add(w.toFloatArray());
+          }
+          return got;
+        } finally {
+          init.forEach(Tensor::close);
+        }
+      });
+      for (int r = 0; r < results.size(); r++) {
+        Object got = results.get(r);
+        if (got instanceof Throwable t) {
+          throw new AssertionError(strategy + ": rank " + r + " failed", t);
+        }
+        @SuppressWarnings("unchecked")
+        List<float[]> params = (List<float[]>) got;
+        for (int p = 0; p < SPECS.size(); p++) {
+          assertArrayEquals(rankZero.get(p), params.get(p), strategy + ", rank " + r + ", " + SPECS.get(p).name());
+        }
+      }
+    }
+  }
+
   @Test
   void fullShardHoldsAFractionOfNoShardsMemory() throws Exception {
     // A bigger model, so that the padding and the group's two unsharded buffers matter less.
