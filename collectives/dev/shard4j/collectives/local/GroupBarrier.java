@@ -41,7 +41,8 @@ final class GroupBarrier {
   /**
    * Arrives and waits for the others.
    *
-   * @return false if the barrier was broken (by now or while waiting)
+   * @return false if the barrier was broken before every rank arrived; a meeting that every rank
+   *     reached has happened, whatever breaks the barrier after it (a peer that moves on and closes)
    * @throws TimeoutException when the others did not all arrive in time
    */
   boolean await(int rank, long timeoutNanos) throws TimeoutException {
@@ -54,14 +55,14 @@ final class GroupBarrier {
       onTrip.run();
       generation = gen + 1;
       wakeAll();
-      return !broken;
+      return true;
     }
     long start = System.nanoTime();
     boolean registered = false;
     try {
       for (int i = 0; generation == gen; i++) {
         if (broken) {
-          return false;
+          return generation != gen;
         }
         if (i < spins) {
           Thread.onSpinWait();
@@ -83,7 +84,7 @@ final class GroupBarrier {
           throw new TimeoutException();
         }
       }
-      return !broken;
+      return true;
     } finally {
       if (registered) {
         parked.set(slot(rank), null);

@@ -7,6 +7,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicReference;
@@ -40,6 +42,9 @@ final class GroupState {
   private final AtomicLongArray posted;
   private final AtomicLongArray finished;
   private final AtomicReference<CollectiveException> abort = new AtomicReference<>();
+  /** Ranks whose communicator closed: no collective can complete any more, nor a transfer with them. */
+  private final AtomicIntegerArray closedRanks;
+  private final AtomicReference<CollectiveException> firstClose = new AtomicReference<>();
 
   /**
    * Largest payload a rank stages for the one-meeting path of small collectives: at most 64 Ki
@@ -49,7 +54,10 @@ final class GroupState {
 
   /** Two staging slots per rank (alternating between collectives), allocated on first use. */
   private volatile long[][] slots;
-  private final java.util.concurrent.atomic.AtomicInteger open;
+  /** Ranks whose communicator is still open. */
+  private final AtomicInteger open;
+  /** Operations running now, on any rank: the staging slots outlive them all. */
+  private final AtomicInteger running = new AtomicInteger();
 
   GroupState(int size, Duration timeout) {
     this.size = size;
@@ -60,7 +68,8 @@ final class GroupState {
     this.barrier = new GroupBarrier(size, () -> claimed.set(0));
     this.posted = new AtomicLongArray(GroupBarrier.slot(size));
     this.finished = new AtomicLongArray(GroupBarrier.slot(size));
-    this.open = new java.util.concurrent.atomic.AtomicInteger(size);
+    this.open = new AtomicInteger(size);
+    this.closedRanks = new AtomicIntegerArray(size);
   }
 
   /** The address of a rank's staging slot 0 or 1 (host memory of SMALL_BYTES). */
@@ -85,18 +94,63 @@ final class GroupState {
     return slots;
   }
 
-  /** Called as each rank's communicator closes; the last one frees the staging slots. */
-  void rankClosed() {
-    if (open.decrementAndGet() == 0) {
-      synchronized (this) {
-        if (slots != null) {
-          for (long[] pair : slots) {
-            for (long address : pair) {
-              dev.shard4j.bindings.NativeApi.hostFree(address);
-            }
+  /**
+   * Called as a rank's communicator closes: the rank takes part in nothing again, so every
+   * collective waiting for it, now or later, fails at once with that cause (a meeting every rank
+   * already reached completes), and so does every transfer to or from it that it did not take.
+   * Transfers between the other ranks go on. Once every rank has closed and no operation runs, the
+   * staging slots are freed.
+   */
+  void rankClosed(int rank) {
+    CollectiveException cause = new CollectiveException("close", -1, List.of(rank),
+        "rank " + rank + " closed its communicator", null);
+    closedRanks.set(rank, 1);
+    firstClose.compareAndSet(null, cause);
+    barrier.breakBarrier();
+    mail.failTransfersWith(rank, cause);
+    open.decrementAndGet();
+    freeSlotsWhenUnused();
+  }
+
+  /** Whether rank q's communicator has closed. */
+  boolean closed(int q) {
+    return closedRanks.get(q) != 0;
+  }
+
+  /** Whether a collective can still complete: no abort, and every rank open. */
+  boolean collectivesPossible() {
+    return abort.get() == null && firstClose.get() == null;
+  }
+
+  /** The exception of an operation with a peer that has closed. */
+  CollectiveException peerClosed(int rank, String op, long seq, int peer) {
+    return new CollectiveException(op, seq, List.of(peer), op + " #" + seq + " on rank " + rank + " failed: rank "
+        + peer + " closed its communicator", null);
+  }
+
+  /** Marks an operation as running on some rank: the staging slots stay until it ends. */
+  void operationStarts() {
+    running.incrementAndGet();
+  }
+
+  /** The operation started by {@link #operationStarts()} has ended. */
+  void operationEnds() {
+    running.decrementAndGet();
+    freeSlotsWhenUnused();
+  }
+
+  private void freeSlotsWhenUnused() {
+    if (open.get() > 0 || running.get() > 0) {
+      return;
+    }
+    synchronized (this) {
+      if (slots != null && open.get() == 0 && running.get() == 0) {
+        for (long[] pair : slots) {
+          for (long address : pair) {
+            dev.shard4j.bindings.NativeApi.hostFree(address);
           }
-          slots = null;
         }
+        slots = null;
       }
     }
   }
@@ -139,6 +193,10 @@ final class GroupState {
     try {
       passed = barrier.await(rank, timeout.toNanos());
     } catch (TimeoutException e) {
+      if (Thread.currentThread().isInterrupted()) {
+        throw abortWith(new CollectiveException(call.op(), call.seq(), List.of(rank), call.op() + " #" + call.seq()
+            + " failed on rank " + rank + ": its thread was interrupted", e));
+      }
       List<Integer> missing = new ArrayList<>();
       for (int q = 0; q < size; q++) {
         if (marks.get(GroupBarrier.slot(q)) < call.seq()) {
@@ -158,18 +216,24 @@ final class GroupState {
   CollectiveException abortWith(CollectiveException cause) {
     if (abort.compareAndSet(null, cause)) {
       barrier.breakBarrier(); // mailbox waiters poll the abort state
+      mail.failAllTransfersWith(cause);
       return cause;
     }
     return cause;
   }
 
-  /** The exception a rank's operation throws once the group is aborted. */
+  /** The exception a rank's operation throws once the group is aborted or a rank has closed. */
   CollectiveException failure(int rank, String op, long seq) {
     CollectiveException cause = abort.get();
+    String why;
+    if (cause != null) {
+      why = "the group was aborted: " + cause.getMessage();
+    } else {
+      cause = firstClose.get();
+      why = cause == null ? "the group was aborted" : cause.getMessage();
+    }
     List<Integer> missing = cause == null ? List.of() : cause.missingRanks();
-    String why = cause == null ? "the group was aborted" : cause.getMessage();
-    return new CollectiveException(op, seq, missing, op + " #" + seq + " on rank " + rank
-        + " failed: the group was aborted: " + why, cause);
+    return new CollectiveException(op, seq, missing, op + " #" + seq + " on rank " + rank + " failed: " + why, cause);
   }
 
   boolean aborted() {

@@ -15,7 +15,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,7 +27,10 @@ import org.slf4j.LoggerFactory;
  * straight between the peers' buffers (no staging copies), then all wait until every piece is done.
  *
  * <p>Blocking calls run on the calling thread when no async work is queued; async calls, and
- * blocking calls behind them, run in order on the rank's own thread.
+ * blocking calls behind them, run in order on the rank's own thread. One thread at a time may
+ * call a communicator (as with NCCL); a call from a second thread while one is under way is an
+ * IllegalStateException naming both threads. Closing or aborting a rank, or a failure inside one
+ * of its operations, fails every peer's pending and later operations at once with that cause.
  */
 final class LocalCommunicator implements Communicator {
   private static final Logger LOG = LoggerFactory.getLogger(LocalCommunicator.class);
@@ -39,6 +44,9 @@ final class LocalCommunicator implements Communicator {
   /** Read once: checked on every call otherwise. */
   private final boolean debug = Setting.DEBUG.has("collectives");
   private ExecutorService executor;
+  /** The thread issuing a call right now, and the call: a communicator serves one at a time. */
+  private final AtomicReference<Thread> caller = new AtomicReference<>();
+  private volatile String callerOp;
   private long sequence;
   /** Collectives that met the group so far (run in order on one thread at a time). */
   private long meetings;
@@ -241,6 +249,7 @@ final class LocalCommunicator implements Communicator {
     if (color < NO_COLOR) {
       throw new IllegalArgumentException("color must be >= 0 or NO_COLOR, got " + color);
     }
+    enter("split");
     Call c = new Call("split", ++sequence, null, 0, -1, null, null, null, color, key, false);
     LocalCommunicator[] made = new LocalCommunicator[1];
     submit(c, false, () -> {
@@ -278,16 +287,31 @@ final class LocalCommunicator implements Communicator {
         + cause, cause));
   }
 
+  /**
+   * Closes this rank: work it queued runs first (the peers expect it; bounded by the timeout), then
+   * the group learns at once that this rank is gone, so that no peer waits for it.
+   */
   @Override
-  public synchronized void close() {
-    if (closed) {
-      return;
+  public void close() {
+    ExecutorService queue;
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      queue = executor;
     }
-    closed = true;
-    if (executor != null) {
-      executor.shutdown();
+    if (queue != null) {
+      queue.shutdown();
+      try {
+        if (!group.aborted()) {
+          queue.awaitTermination(group.timeout.toNanos(), TimeUnit.NANOSECONDS);
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
     }
-    group.rankClosed();
+    group.rankClosed(rank);
   }
 
   // ---- running ----------------------------------------------------------------------------------
@@ -305,7 +329,27 @@ final class LocalCommunicator implements Communicator {
     boolean owned = async || pending.get() > 0;
     Tensor s = send == null || !owned ? send : send.contiguous();
     Tensor r = recv == null || !owned ? recv : recv.contiguous();
+    enter(op);
     return new Call(op, ++sequence, dtype, count, root, redOp, s, r, 0, 0, owned);
+  }
+
+  /**
+   * Claims the communicator for the calling thread until {@link #submit} has queued or run the
+   * call; a second thread at the same time would interleave sequence numbers and meetings.
+   */
+  private void enter(String op) {
+    Thread me = Thread.currentThread();
+    if (!caller.compareAndSet(null, me) && caller.get() != me) {
+      Thread other = caller.get();
+      throw new IllegalStateException("communicator of rank " + rank + " is in use: thread '" + me.getName()
+          + "' called " + op + " while thread '" + (other == null ? "?" : other.getName()) + "' is inside "
+          + callerOp + "; a communicator serves one thread at a time (split it, or give each thread its own)");
+    }
+    callerOp = op;
+  }
+
+  private void exit() {
+    caller.set(null);
   }
 
   private Work submit(Call c, boolean async, Body body) {
@@ -351,47 +395,70 @@ final class LocalCommunicator implements Communicator {
   }
 
   private Work submit(Call c, boolean async, Runnable task) {
-    if (debug) {
-      LOG.info("rank {}: {} #{}", rank, c.signature(), c.seq());
-    }
-    if (!async && !c.owned() && pending.get() == 0) {
-      // Nothing queued ahead: run on the caller's thread and throw what fails.
-      try {
-        if (group.aborted()) {
-          throw group.failure(rank, c.op(), c.seq());
+    try {
+      if (debug) {
+        LOG.info("rank {}: {} #{}", rank, c.signature(), c.seq());
+      }
+      if (!async && !c.owned() && pending.get() == 0) {
+        // Nothing queued ahead: run on the caller's thread and throw what fails.
+        group.operationStarts();
+        try {
+          refuseIfHopeless(c);
+          task.run();
+        } finally {
+          c.release();
+          group.operationEnds();
         }
-        task.run();
-      } finally {
-        c.release();
+        return DONE;
       }
-      return DONE;
-    }
-    CompletableWork work = new CompletableWork(c.op() + " #" + c.seq() + " on rank " + rank);
-    pending.incrementAndGet();
-    executor().execute(() -> {
-      Throwable failure = null;
+      ExecutorService queue;
       try {
-        if (group.aborted()) {
-          throw group.failure(rank, c.op(), c.seq());
-        }
-        task.run();
-      } catch (Throwable t) {
-        failure = t;
-      } finally {
-        // Released before the work completes: whoever awaits it may close the tensors at once.
+        queue = executor();
+      } catch (RuntimeException e) {
         c.release();
-        pending.decrementAndGet();
+        throw e;
       }
-      if (failure == null) {
-        work.complete();
-      } else {
-        work.fail(failure);
-      }
-    });
-    return work;
+      CompletableWork work = new CompletableWork(c.op() + " #" + c.seq() + " on rank " + rank);
+      pending.incrementAndGet();
+      queue.execute(() -> {
+        Throwable failure = null;
+        group.operationStarts();
+        try {
+          refuseIfHopeless(c);
+          task.run();
+        } catch (Throwable t) {
+          failure = t;
+        } finally {
+          // Released before the work completes: whoever awaits it may close the tensors at once.
+          c.release();
+          pending.decrementAndGet();
+          group.operationEnds();
+        }
+        if (failure == null) {
+          work.complete();
+        } else {
+          work.fail(failure);
+        }
+      });
+      return work;
+    } finally {
+      exit();
+    }
+  }
+
+  /**
+   * Fails an operation that cannot complete: any after an abort, a collective once a rank has
+   * closed (a transfer with a closed peer fails in the mailboxes, others go on).
+   */
+  private void refuseIfHopeless(Call c) {
+    boolean transfer = c.op().equals("send") || c.op().equals("recv");
+    if (group.aborted() || (!transfer && !group.collectivesPossible())) {
+      throw group.failure(rank, c.op(), c.seq());
+    }
   }
 
   private synchronized ExecutorService executor() {
+    requireOpen(); // closed since the call was checked: its queue is shut down
     if (executor == null) {
       executor = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "shard4j-local-rank-" + rank);

@@ -62,6 +62,9 @@ final class Mailboxes {
    * while the peer has not yet taken the previous letter.
    */
   void send(int rank, Call call, int peer, CompletableWork work) {
+    if (group.closed(peer)) {
+      throw group.peerClosed(rank, call.op(), call.seq(), peer);
+    }
     Letter letter = new Letter(call.send().contiguous(), work);
     long deadline = System.nanoTime() + group.timeout.toNanos();
     try {
@@ -69,8 +72,18 @@ final class Mailboxes {
         check(rank, call, peer, deadline, "take the previous send");
       }
     } catch (InterruptedException e) {
+      letter.tensor.close();
       Thread.currentThread().interrupt();
-      throw group.abortWith(new CollectiveException(call.op(), call.seq(), List.of(), "send interrupted", e));
+      throw group.abortWith(new CollectiveException(call.op(), call.seq(), List.of(rank), call.op() + " #" + call.seq()
+          + " failed on rank " + rank + ": its thread was interrupted", e));
+    } catch (RuntimeException e) {
+      letter.tensor.close();
+      throw e;
+    }
+    if (group.closed(peer) || group.aborted()) {
+      // The peer closed (or the group aborted) while the letter went in: it may have missed it.
+      failTransfersWith(peer, group.closed(peer) ? group.peerClosed(rank, call.op(), call.seq(), peer)
+          : group.failure(rank, call.op(), call.seq()));
     }
     TIMER.schedule(() -> {
       if (letter.claimed.compareAndSet(false, true)) {
@@ -92,7 +105,8 @@ final class Mailboxes {
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw group.abortWith(new CollectiveException(call.op(), call.seq(), List.of(), "recv interrupted", e));
+      throw group.abortWith(new CollectiveException(call.op(), call.seq(), List.of(rank), call.op() + " #" + call.seq()
+          + " failed on rank " + rank + ": its thread was interrupted", e));
     }
     if (!letter.claimed.compareAndSet(false, true)) {
       throw group.failure(rank, call.op(), call.seq()); // the send timed out meanwhile
@@ -116,9 +130,32 @@ final class Mailboxes {
     }
   }
 
+  /** Fails every letter addressed to a rank that will not take it (it closed, or the group aborted). */
+  void failTransfersWith(int to, CollectiveException cause) {
+    for (int from = 0; from < group.size; from++) {
+      Letter letter;
+      while ((letter = boxes[from][to].poll()) != null) {
+        if (letter.claimed.compareAndSet(false, true)) {
+          letter.tensor.close();
+          letter.work.fail(cause);
+        }
+      }
+    }
+  }
+
+  /** Fails every letter not yet taken. */
+  void failAllTransfersWith(CollectiveException cause) {
+    for (int to = 0; to < group.size; to++) {
+      failTransfersWith(to, cause);
+    }
+  }
+
   private void check(int rank, Call call, int peer, long deadline, String what) {
     if (group.aborted()) {
       throw group.failure(rank, call.op(), call.seq());
+    }
+    if (group.closed(peer) && (!what.equals("send") || boxes[peer][rank].isEmpty())) {
+      throw group.peerClosed(rank, call.op(), call.seq(), peer);
     }
     if (System.nanoTime() - deadline > 0) {
       throw group.abortWith(new CollectiveException(call.op(), call.seq(), List.of(peer), call.op() + " #"

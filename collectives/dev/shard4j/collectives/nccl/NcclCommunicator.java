@@ -379,7 +379,10 @@ public final class NcclCommunicator implements Communicator {
         + cause.getMessage(), cause);
   }
 
-  /** Finalizes (waiting at most the timeout) and destroys the communicator; idempotent. */
+  /**
+   * Finalizes (waiting at most the timeout) and destroys the communicator; idempotent. An
+   * {@link #abort} after it does nothing.
+   */
   @Override
   public void close() {
     if (closed) {
@@ -399,7 +402,11 @@ public final class NcclCommunicator implements Communicator {
           // reported to whoever awaits it; closing goes on
         }
       }
-      if (aborted.get() == null) {
+      // Claimed before the communicator is destroyed, so that a later abort() is a no-op instead of
+      // a call on a freed ncclComm; a communicator that was aborted is gone already.
+      CollectiveException closing = new CollectiveException("close", sequence, List.of(), "rank " + rank
+          + " closed its communicator", null);
+      if (aborted.compareAndSet(null, closing)) {
         Nccl.finalizeComm(comm);
         awaitReady(comm, timeout, "ncclCommFinalize");
         Nccl.destroy(comm);

@@ -85,6 +85,116 @@ class LocalFaultsTest {
     assertEquals(List.of("ok", "aborted", "ok"), results);
   }
 
+  /** A rank that closes fails the collectives waiting for it at once, not after the timeout. */
+  @Test
+  void aClosedRankFailsItsPeersAtOnce() {
+    List<Communicator> comms = LocalGroup.create(3, Duration.ofSeconds(60));
+    long[] failedAfterMs = new long[3];
+    List<Object> results = Ranks.run(comms, Duration.ofSeconds(30), comm -> {
+      try (Tensor t = Tensors.full(allocator, DType.F32, Device.CPU, comm.rank(), 16);
+          Tensor u = Tensors.zeros(allocator, DType.F32, Device.CPU, 16);
+          Tensor gathered = Tensors.zeros(allocator, DType.F32, Device.CPU, 48)) {
+        comm.allReduce(t, t, RedOp.SUM); // #1: everyone
+        if (comm.rank() == 2) {
+          Thread.sleep(200); // the others are waiting in #2 by now
+          comm.close();
+          return "closed";
+        }
+        long start = System.nanoTime();
+        CollectiveException e = assertThrows(CollectiveException.class, () -> comm.allGather(t, gathered));
+        failedAfterMs[comm.rank()] = (System.nanoTime() - start) / 1_000_000 - 200;
+        assertEquals(List.of(2), e.missingRanks());
+        assertTrue(e.getMessage().contains("allGather #2") && e.getMessage().contains("rank 2 closed its communicator"),
+            e.getMessage());
+        CollectiveException later = assertThrows(CollectiveException.class, comm::barrier);
+        assertTrue(later.getMessage().contains("rank 2 closed"), later.getMessage());
+        // Transfers with the closed rank fail at once; between the others they go on.
+        CollectiveException toClosed = assertThrows(CollectiveException.class, () -> comm.send(t, 2));
+        assertTrue(toClosed.getMessage().contains("rank 2 closed"), toClosed.getMessage());
+        assertThrows(CollectiveException.class, () -> comm.recv(u, 2));
+        int peer = 1 - comm.rank();
+        comm.sendRecvAsync(t, peer, u, peer).await();
+        assertEquals(3f, u.toFloatArray()[0], "the sum of #1, from the peer");
+        return "ok";
+      }
+    });
+    assertEquals(List.of("ok", "ok", "closed"), results);
+    for (int r = 0; r < 2; r++) {
+      assertTrue(failedAfterMs[r] < 1000, "rank " + r + " learnt of the close after " + failedAfterMs[r] + " ms");
+    }
+    comms.forEach(Communicator::close);
+  }
+
+  /** A rank whose thread is interrupted inside a collective fails the others at once, named. */
+  @Test
+  void aRankInterruptedInsideACollectiveFailsThePeersAtOnce() throws Exception {
+    List<Communicator> comms = LocalGroup.create(3, Duration.ofSeconds(60));
+    Thread[] threadOfRank2 = new Thread[1];
+    java.util.concurrent.CountDownLatch inside = new java.util.concurrent.CountDownLatch(1);
+    long[] elapsed = new long[3];
+    Thread interrupter = new Thread(() -> {
+      try {
+        inside.await();
+        Thread.sleep(200);
+        threadOfRank2[0].interrupt();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    });
+    interrupter.start();
+    List<Object> results = Ranks.run(comms, Duration.ofSeconds(30), comm -> {
+      try (Tensor t = Tensors.full(allocator, DType.F32, Device.CPU, comm.rank(), 1 << 16)) {
+        long start = System.nanoTime();
+        try {
+          if (comm.rank() == 2) {
+            threadOfRank2[0] = Thread.currentThread();
+            inside.countDown();
+            comm.recv(t, 0); // rank 0 never sends: rank 2 waits here while the others wait for it
+          } else {
+            comm.allReduce(t, t, RedOp.SUM);
+          }
+          return "unexpected";
+        } catch (CollectiveException e) {
+          elapsed[comm.rank()] = (System.nanoTime() - start) / 1_000_000;
+          return e;
+        } finally {
+          Thread.interrupted();
+          comm.close();
+        }
+      }
+    });
+    interrupter.join();
+    CollectiveException own = failure(results.get(2));
+    assertTrue(own.getMessage().contains("recv #1 failed on rank 2: its thread was interrupted"), own.getMessage());
+    for (int r = 0; r < 2; r++) {
+      CollectiveException e = failure(results.get(r));
+      assertTrue(e.getMessage().contains("rank 2"), e.getMessage());
+      assertTrue(elapsed[r] < 1200, "rank " + r + " failed after " + elapsed[r] + " ms");
+    }
+  }
+
+  /** Two threads on one communicator: the second is told so, and the first goes on unharmed. */
+  @Test
+  void aCommunicatorUsedFromTwoThreadsAtOnceSaysSo() throws Exception {
+    List<Communicator> comms = LocalGroup.create(2, Duration.ofSeconds(60));
+    try (Tensor t = Tensors.full(allocator, DType.F32, Device.CPU, 1, 1 << 12);
+        Tensor other = Tensors.full(allocator, DType.F32, Device.CPU, 5, 1 << 12);
+        Tensor peer = Tensors.full(allocator, DType.F32, Device.CPU, 2, 1 << 12)) {
+      Thread first = new Thread(() -> comms.get(0).allReduce(t, t, RedOp.SUM), "first-caller");
+      first.start();
+      Thread.sleep(200); // first-caller waits inside the all-reduce for rank 1
+      IllegalStateException e = assertThrows(IllegalStateException.class,
+          () -> comms.get(0).allReduce(other, other, RedOp.SUM));
+      assertTrue(e.getMessage().contains("in use") && e.getMessage().contains("'first-caller'")
+          && e.getMessage().contains("one thread at a time"), e.getMessage());
+      comms.get(1).allReduce(peer, peer, RedOp.SUM);
+      first.join(10_000);
+      assertEquals(3f, t.toFloatArray()[0]);
+      assertEquals(5f, other.toFloatArray()[0], "the refused call touched nothing");
+    }
+    comms.forEach(Communicator::close);
+  }
+
   @Test
   void mismatchedCallsAreReportedByRank() {
     List<Communicator> comms = LocalGroup.create(3, Duration.ofSeconds(60));

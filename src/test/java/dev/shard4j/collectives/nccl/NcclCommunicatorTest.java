@@ -67,6 +67,21 @@ class NcclCommunicatorTest {
     }
   }
 
+  /** An abort after close must not reach NCCL: the communicator is destroyed by then. */
+  @Test
+  void abortAfterCloseIsANoOp() {
+    NcclCommunicator c = NcclCommunicator.create(Device.cuda(0), Nccl.uniqueId(), 1, 0);
+    try (Tensor t = Tensors.full(allocator, DType.F32, Device.cuda(0), 2, 16)) {
+      c.allReduce(t, t, RedOp.SUM);
+      c.close();
+      c.abort(new IllegalStateException("a failure after the end"));
+      c.close();
+      IllegalStateException e = assertThrows(IllegalStateException.class, () -> c.allReduce(t, t, RedOp.SUM));
+      assertTrue(e.getMessage().contains("closed"), e.getMessage());
+      assertEquals(2f, t.toFloatArray()[0]);
+    }
+  }
+
   /** Runs body on every rank, enqueueing first and waiting after (the ranks live in this thread). */
   private void everyRank(java.util.function.Function<NcclCommunicator, Work> body) {
     List<Work> works = new ArrayList<>();
