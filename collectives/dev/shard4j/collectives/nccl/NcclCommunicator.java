@@ -9,7 +9,9 @@ import dev.shard4j.collectives.CollectiveException;
 import dev.shard4j.collectives.Communicator;
 import dev.shard4j.collectives.RedOp;
 import dev.shard4j.collectives.Work;
+import dev.shard4j.collectives.rendezvous.ProgressReport;
 import dev.shard4j.collectives.rendezvous.Rendezvous;
+import dev.shard4j.collectives.rendezvous.TcpStore;
 import dev.shard4j.tensor.Allocator;
 import dev.shard4j.tensor.DType;
 import dev.shard4j.tensor.Device;
@@ -20,6 +22,7 @@ import dev.shard4j.tensor.Tensors;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.UUID;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.IntSupplier;
 
@@ -44,6 +47,8 @@ public final class NcclCommunicator implements Communicator {
 
   /** Enqueues between two looks for unawaited finished work (it holds tensors until then). */
   private static final int RELEASE_EVERY = 16;
+  /** How long a rank that timed out waits for the others' progress reports. */
+  private static final Duration PROGRESS_WAIT = Duration.ofSeconds(10);
   /** Spare events kept: enough for bursts of unawaited operations (an event is a few hundred bytes). */
   private static final int MAX_SPARE_EVENTS = 1024;
 
@@ -70,10 +75,18 @@ public final class NcclCommunicator implements Communicator {
   /** Work not yet seen done, oldest first: release passes and awaits take the finished ones out. */
   private final java.util.ArrayDeque<NcclWork> outstanding = new java.util.ArrayDeque<>();
   private long sequence;
+  /** The last operation issued; written after sequence, so that reading it first sees both. */
+  private volatile String lastOp = "nothing";
   private int enqueuesUntilRelease = RELEASE_EVERY;
   /** The newest outstanding work at the last release pass, queried at the next. Under outstanding's lock. */
   private NcclWork checkpoint;
   private volatile boolean closed;
+  /**
+   * The launch's store and this communicator's name in it, where a rank that times out compares
+   * its progress with the others' ({@link ProgressReport}); null when made without a rendezvous.
+   */
+  private volatile TcpStore progressStore;
+  private volatile String progressScope;
 
   private NcclCommunicator(long comm, Device device, Duration timeout) {
     this.comm = comm;
@@ -119,7 +132,27 @@ public final class NcclCommunicator implements Communicator {
    */
   public static NcclCommunicator create(Rendezvous rendezvous, Device device) {
     byte[] id = rendezvous.shareFromRankZero("nccl-unique-id", Nccl::uniqueId);
-    return create(device, id, rendezvous.env().worldSize(), rendezvous.env().rank());
+    NcclCommunicator c = create(device, id, rendezvous.env().worldSize(), rendezvous.env().rank());
+    c.progressStore = rendezvous.store();
+    c.progressScope = UUID.nameUUIDFromBytes(id).toString();
+    return c;
+  }
+
+  /**
+   * Why op #seq did not finish in time: with the launch's store, which ranks had not issued it
+   * (each rank that times out publishes its last issued operation and compares); without one, that
+   * NCCL cannot tell. The others' reports are awaited at most as long as the caller waited, and at
+   * most 10 s.
+   */
+  ProgressReport.Result timeoutReport(Duration waited) {
+    TcpStore store = progressStore;
+    if (store == null) {
+      return new ProgressReport.Result(List.of(), "NCCL does not tell which ranks did not arrive, and this "
+          + "communicator was made without a rendezvous to compare progress through");
+    }
+    Duration wait = waited.compareTo(PROGRESS_WAIT) < 0 ? waited : PROGRESS_WAIT;
+    String op = lastOp;
+    return ProgressReport.compare(store, progressScope, rank, size, op, sequence, wait);
   }
 
   /**
@@ -578,6 +611,7 @@ public final class NcclCommunicator implements Communicator {
   private Work enqueue(String op, List<Tensor> tensors, IntSupplier call) {
     requireUsable();
     long seq = ++sequence;
+    lastOp = op;
     // Only an abort is checked before the call: an asynchronous error is polled right after it,
     // as every nonblocking call needs anyway, which saves a driver call per operation.
     CollectiveException aborted = this.aborted.get();

@@ -3,6 +3,7 @@ package dev.shard4j.collectives.nccl;
 import dev.shard4j.bindings.WaitTimeoutException;
 import dev.shard4j.collectives.CollectiveException;
 import dev.shard4j.collectives.Work;
+import dev.shard4j.collectives.rendezvous.ProgressReport;
 import dev.shard4j.tensor.Event;
 import dev.shard4j.tensor.Stream;
 import dev.shard4j.tensor.Tensor;
@@ -49,9 +50,10 @@ final class NcclWork implements Work {
     long pause = 1_000;
     while (!poll()) {
       if (System.nanoTime() - deadline > 0) {
-        CollectiveException e = new CollectiveException(op, seq, List.of(), op + " #" + seq + " on rank "
-            + owner.rank() + " did not finish within " + timeout.toMillis() + " ms; the communicator was aborted "
-            + "(NCCL does not tell which ranks did not arrive)", null);
+        ProgressReport.Result report = owner.timeoutReport(timeout);
+        CollectiveException e = new CollectiveException(op, seq, report.behind(), op + " #" + seq + " on rank "
+            + owner.rank() + " did not finish within " + timeout.toMillis() + " ms: " + report.description()
+            + "; the communicator was aborted", null);
         owner.abortWith(e);
         finish(e);
         throw new WaitTimeoutException(e.getMessage());

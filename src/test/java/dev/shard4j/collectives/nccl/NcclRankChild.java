@@ -18,7 +18,8 @@ import java.util.List;
  * One rank of {@link NcclProcessesTest}: a JVM launched with torchrun's variables that joins an
  * NCCL communicator through the rendezvous, runs the {@link CollectiveBattery}, and then leaves
  * one all-reduce to the others: the last rank never calls it, and every other rank must fail
- * within the timeout with an exception naming the operation and its sequence number. Prints
+ * within the timeout with an exception naming the operation, its sequence number and the rank that
+ * did not arrive (compared through the rendezvous store). Prints
  * "rank R battery ok" and "rank R fault ok: MESSAGE"; exits nonzero on any failure.
  */
 public final class NcclRankChild {
@@ -71,7 +72,9 @@ public final class NcclRankChild {
       } catch (WaitTimeoutException e) {
         double seconds = (System.nanoTime() - started) / 1e9;
         String message = e.getMessage();
-        if (!message.contains("allReduce #") || seconds > FAULT_TIMEOUT.toSeconds() + 5) {
+        // The timeout, then at most as long again for the other ranks' progress reports.
+        if (!message.contains("allReduce #") || !message.contains("ranks [" + last + "] did not arrive")
+            || seconds > 2 * FAULT_TIMEOUT.toSeconds() + 5) {
           throw new AssertionError("unclear or late failure (" + seconds + " s): " + message, e);
         }
         try {
