@@ -67,7 +67,12 @@ public final class Cuda {
     try {
       count = NativeApi.cudaDeviceCount();
     } catch (RuntimeException e) {
-      return CudaReport.unavailable(e.getMessage(), versionsOrZero());
+      int[] versions = versionsOrZero();
+      // A runtime built in and a driver version of 0: cudart found no libcuda.so.1. The native
+      // message (the failed call, "driver version is insufficient", our source file) says
+      // nothing of that to the user.
+      boolean noDriver = versions[1] > 0 && versions[0] == 0;
+      return CudaReport.unavailable(noDriver ? "no NVIDIA driver (libcuda.so.1 not found)" : e.getMessage(), versions);
     }
     int[] versions = versionsOrZero();
     if (count == 0) {

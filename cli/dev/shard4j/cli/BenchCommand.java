@@ -38,23 +38,18 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--json", description = "Also write the table to this file as JSON")
   Path json;
 
+  @picocli.CommandLine.Spec
+  picocli.CommandLine.Model.CommandSpec spec;
+
   /** Creates the command; picocli calls this. */
   public BenchCommand() {}
 
   @Override
   public Integer call() throws IOException {
-    if (!"kernels".equals(what)) {
-      throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
-          "unknown benchmark '" + what + "': the one there is, is 'kernels'");
-    }
-    if (repeats < 1 || elements < 1024) {
-      throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
-          "--repeats must be >= 1 and --elements >= 1024");
-    }
+    Device dev = Flags.checked(spec, this::device);
     if (threads != null) {
       NativeApi.setCpuThreads(threads);
     }
-    Device dev = Device.parse(device);
     List<KernelBenchmarks.Result> results;
     try (KernelBenchmarks bench = new KernelBenchmarks(dev, elements, repeats)) {
       results = bench.run();
@@ -73,6 +68,29 @@ public final class BenchCommand implements Callable<Integer> {
       Files.writeString(json, toJson(dev, results), StandardCharsets.UTF_8);
     }
     return 0;
+  }
+
+  /** The device to measure, each flag checked before anything starts. */
+  private Device device() {
+    Flags.oneOf("benchmark", what, Flags.names("kernels"));
+    Flags.atLeast("-n", repeats, 1);
+    Flags.atLeast("--elements", elements, 1024);
+    if (threads != null) {
+      Flags.atLeast("--threads", threads, 1);
+    }
+    Flags.writableFile("--json", json);
+    Device dev;
+    try {
+      dev = Device.parse(device);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("--device: unknown value '" + device + "'; valid: cpu, cuda, cuda:N");
+    }
+    if (dev.isCuda()) {
+      Flags.cudaProblem(dev.index() + 1, false, true).ifPresent(problem -> {
+        throw new IllegalArgumentException("--device " + device + " needs that CUDA device and cuBLAS, but " + problem);
+      });
+    }
+    return dev;
   }
 
   private String toJson(Device dev, List<KernelBenchmarks.Result> results) {

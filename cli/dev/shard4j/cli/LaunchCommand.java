@@ -8,7 +8,9 @@ import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -21,9 +23,10 @@ import picocli.CommandLine.Parameters;
  * {@code shard4j launch}: starts one JVM per rank of this node running a shard4j command, with
  * the variables torchrun gives its workers (RANK, WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE,
  * MASTER_ADDR, MASTER_PORT), so that {@code train --from-env} and {@code perf --from-env} need no
- * Python launcher. Their output comes out here, line by line. When a rank fails, the others are
- * stopped and its exit status is returned; a rank that waits on a failed peer would otherwise
- * only stop at its collective timeout.
+ * Python launcher. Their output comes out here line by line, each line after "[rank N] ". train
+ * and perf without --from-env are refused: each process would run a whole job of its own. When a
+ * rank fails, the others are stopped and its exit status is returned; a rank that waits on a
+ * failed peer would otherwise only stop at its collective timeout.
  */
 @Command(name = "launch", mixinStandardHelpOptions = true, sortOptions = false,
     description = "Start one process per rank of this node running a shard4j command (after --) with torchrun's "
@@ -61,11 +64,7 @@ public final class LaunchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    try {
-      validate();
-    } catch (IllegalArgumentException e) {
-      throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
-    }
+    Flags.checked(spec, this::validate);
     List<Process> ranks = new CopyOnWriteArrayList<>(); // the shutdown hook reads it too
     List<Thread> pumps = new ArrayList<>();
     Thread stopOnExit = new Thread(() -> stop(ranks));
@@ -74,10 +73,11 @@ public final class LaunchCommand implements Callable<Integer> {
       for (int local = 0; local < perNode; local++) {
         Process p = start(local);
         ranks.add(p);
-        pumps.add(pump(p.getInputStream(), System.out));
-        pumps.add(pump(p.getErrorStream(), System.err));
+        String prefix = "[rank " + (firstRank() + local) + "] ";
+        pumps.add(pump(p.getInputStream(), System.out, prefix));
+        pumps.add(pump(p.getErrorStream(), System.err, prefix));
       }
-      int status = awaitAll(ranks);
+      int status = awaitAll(ranks, firstRank());
       for (Thread t : pumps) {
         t.join(TimeUnit.SECONDS.toMillis(STOP_GRACE_SECONDS));
       }
@@ -88,22 +88,39 @@ public final class LaunchCommand implements Callable<Integer> {
     }
   }
 
-  private void validate() {
-    if (perNode < 1 || perNode > 1024 || nodes < 1 || nodes > 65536) {
-      throw new IllegalArgumentException("--nproc-per-node must be in [1, 1024] and --nnodes in [1, 65536]");
-    }
-    if (nodeRank < 0 || nodeRank >= nodes) {
-      throw new IllegalArgumentException("--node-rank " + nodeRank + " is out of range for " + nodes + " node(s)");
-    }
-    if (masterPort < 1 || masterPort > 65535) {
-      throw new IllegalArgumentException("--master-port must be in [1, 65535], got " + masterPort);
-    }
+  /** The global rank of this node's first process. */
+  private int firstRank() {
+    return nodeRank * perNode;
+  }
+
+  /**
+   * Checks the flags, and the command to launch as its ranks would parse it, so that a mistake
+   * is reported once, before any process starts.
+   */
+  private Void validate() {
+    Flags.inRange("--nproc-per-node", perNode, 1, 1024);
+    Flags.inRange("--nnodes", nodes, 1, 65536);
+    Flags.inRange("--node-rank", nodeRank, 0, nodes - 1);
+    Flags.inRange("--master-port", masterPort, 1, 65535);
     if (command.isEmpty()) {
       throw new IllegalArgumentException("name the command to launch after --, e.g. -- train --from-env");
     }
     if (command.get(0).equals("launch")) {
       throw new IllegalArgumentException("launch cannot launch itself");
     }
+    CommandLine shard4j = Shard4jCommand.commandLine(new Shard4jCommand());
+    Map<String, String> launchable = new LinkedHashMap<>();
+    shard4j.getSubcommands().keySet().stream().filter(name -> !name.equals("launch"))
+        .forEach(name -> launchable.put(name, name));
+    String name = Flags.oneOf("command", command.get(0), launchable);
+    CommandLine.ParseResult parsed = shard4j.parseArgs(command.toArray(new String[0])).subcommand();
+    // train and perf run every rank in this process unless --from-env makes each process one rank:
+    // launched without it, each process would run a whole job of its own beside the others.
+    if (parsed.commandSpec().findOption("--from-env") != null && !parsed.hasMatchedOption("--from-env")) {
+      throw new IllegalArgumentException(name + " without --from-env ignores the launch: each of the " + perNode
+          + " processes would run a whole " + name + " of its own; add --from-env to make them the ranks of one");
+    }
+    return null;
   }
 
   /**
@@ -142,13 +159,16 @@ public final class LaunchCommand implements Callable<Integer> {
     return pb.start();
   }
 
-  /** Copies a rank's output here line by line, so that lines of different ranks never mix. */
-  private static Thread pump(InputStream from, PrintStream to) {
+  /**
+   * Copies a rank's output here line by line, so that lines of different ranks never mix, each
+   * after the prefix that says whose it is (as torchrun's --tee does).
+   */
+  private static Thread pump(InputStream from, PrintStream to, String prefix) {
     Thread t = new Thread(() -> {
       try (BufferedReader r = new BufferedReader(new InputStreamReader(from, StandardCharsets.UTF_8))) {
         for (String line; (line = r.readLine()) != null; ) {
           synchronized (to) {
-            to.println(line);
+            to.println(prefix + line);
           }
         }
       } catch (IOException e) {
@@ -160,15 +180,20 @@ public final class LaunchCommand implements Callable<Integer> {
     return t;
   }
 
-  /** Waits for every rank; the first to fail stops the others, and its status is returned. */
-  static int awaitAll(List<Process> ranks) throws InterruptedException {
+  /**
+   * Waits for every rank; the first to fail stops the others, and its status is returned.
+   *
+   * @param ranks this node's processes, in rank order
+   * @param firstRank the global rank of the first
+   */
+  static int awaitAll(List<Process> ranks, int firstRank) throws InterruptedException {
     List<Process> running = new ArrayList<>(ranks);
     while (!running.isEmpty()) {
       for (Process p : new ArrayList<>(running)) {
         if (p.waitFor(50, TimeUnit.MILLISECONDS)) {
           running.remove(p);
           if (p.exitValue() != 0) {
-            System.err.println("shard4j launch: rank " + ranks.indexOf(p) + " of this node exited with "
+            System.err.println("shard4j launch: rank " + (firstRank + ranks.indexOf(p)) + " exited with "
                 + p.exitValue() + "; stopping the others");
             stop(running);
             return p.exitValue();

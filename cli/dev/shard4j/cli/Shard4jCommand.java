@@ -23,7 +23,18 @@ public final class Shard4jCommand implements Runnable {
    * @param args the arguments
    */
   public static void main(String[] args) {
-    System.exit(new CommandLine(new Shard4jCommand()).execute(args));
+    System.exit(commandLine(new Shard4jCommand()).execute(args));
+  }
+
+  /**
+   * The command line that runs a shard4j command (this one or a subcommand on its own) as the
+   * launcher does: a usage error is one line and exit code 2, never a stack trace.
+   *
+   * @param command the command object
+   * @return its command line
+   */
+  public static CommandLine commandLine(Object command) {
+    return new CommandLine(command).setParameterExceptionHandler(new UsageErrors());
   }
 
   /** Without a subcommand, prints the usage. */

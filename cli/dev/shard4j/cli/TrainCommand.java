@@ -1,7 +1,5 @@
 package dev.shard4j.cli;
 
-import dev.shard4j.bindings.Cuda;
-import dev.shard4j.bindings.CudaReport;
 import dev.shard4j.collectives.rendezvous.LaunchEnv;
 import dev.shard4j.parallel.fsdp.MixedPrecision;
 import dev.shard4j.parallel.fsdp.Strategy;
@@ -9,7 +7,10 @@ import dev.shard4j.models.mlp.TrainRun;
 import dev.shard4j.tensor.DType;
 import java.io.OutputStream;
 import java.io.PrintStream;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -23,6 +24,12 @@ import picocli.CommandLine.Option;
     description = "Train a small MLP on synthetic data with sharded data parallel across in-process ranks, or "
         + "across processes (--from-env).")
 public final class TrainCommand implements Callable<Integer> {
+  /** The most ranks that one JVM runs. */
+  private static final int MAX_RANKS = 64;
+  private static final Map<String, Strategy> STRATEGIES = strategies();
+  private static final Map<String, DType> DTYPES = dtypes();
+  private static final Map<String, String> DEVICES = Flags.names("cpu", "cuda", "auto");
+
   @Option(names = "--ranks", defaultValue = "2", description = "Ranks in this JVM (threads, or a GPU each) (default: ${DEFAULT-VALUE})")
   int ranks;
 
@@ -30,7 +37,8 @@ public final class TrainCommand implements Callable<Integer> {
       description = "full_shard, shard_grad_op, no_shard or hybrid_shard (default: ${DEFAULT-VALUE})")
   String strategy;
 
-  @Option(names = "--shard-size", description = "Ranks per sharding group for hybrid_shard (default: half the ranks)")
+  @Option(names = "--shard-size", description = "Ranks per sharding group for hybrid_shard, a divisor of the ranks (default: half the ranks, "
+      + "or the largest divisor below that)")
   Integer shardSize;
 
   @Option(names = "--param-dtype", defaultValue = "f32", description = "f32, bf16 or f16 (default: ${DEFAULT-VALUE})")
@@ -82,36 +90,46 @@ public final class TrainCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Strategy s;
-    MixedPrecision precision;
+    return Flags.checked(spec, this::plan).call();
+  }
+
+  /** The run that the flags ask for, each value checked before anything starts. */
+  private TrainRun plan() {
     LaunchEnv launch = null;
-    try {
-      if (fromEnv) {
-        launch = LaunchEnv.fromEnv();
-        ranks = launch.worldSize();
-      }
-      s = Strategy.valueOf(strategy.toUpperCase(Locale.ROOT));
-      precision = new MixedPrecision(dtype(paramDtype), dtype(reduceDtype));
-      if (ranks < 1 || (launch == null && ranks > 64) || steps < 1 || hidden < 1 || batch < 1) {
-        throw new IllegalArgumentException("--ranks must be in [1, 64]; --steps, --hidden and --batch positive");
-      }
-      if (layers < 2 || layers > 64) {
-        throw new IllegalArgumentException("--layers must be in [2, 64], got " + layers);
-      }
-    } catch (IllegalArgumentException e) {
-      throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+    if (fromEnv) {
+      launch = LaunchEnv.fromEnv();
+      ranks = launch.worldSize();
+    } else {
+      Flags.inRange("--ranks", ranks, 1, MAX_RANKS);
     }
-    int shards = shardSize != null ? shardSize : Math.max(1, ranks / 2);
-    boolean gpu;
-    try {
-      gpu = onGpus(launch);
-    } catch (IllegalArgumentException e) {
-      throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+    Strategy s = Flags.oneOf("--strategy", strategy, STRATEGIES);
+    MixedPrecision precision = new MixedPrecision(Flags.oneOf("--param-dtype", paramDtype, DTYPES),
+        Flags.oneOf("--reduce-dtype", reduceDtype, DTYPES));
+    Flags.atLeast("--steps", steps, 1);
+    Flags.atLeast("--hidden", hidden, 1);
+    Flags.inRange("--layers", layers, 2, 64);
+    Flags.atLeast("--batch", batch, 1);
+    int shards = shardSize != null ? Flags.atLeast("--shard-size", shardSize, 1) : defaultShardSize(ranks);
+    if (ranks % shards != 0) {
+      // Every strategy's memory is summarised, hybrid_shard's with this size too.
+      throw new IllegalArgumentException("--shard-size " + shards + " does not divide "
+          + (launch == null ? "--ranks " : "the world size ") + ranks);
     }
+    boolean gpu = onGpus(launch, Flags.oneOf("--device", device, DEVICES));
     PrintStream out = launch == null || launch.rank() == 0 ? System.out
         : new PrintStream(OutputStream.nullOutputStream());
     return new TrainRun(ranks, s, precision, steps, seed, hidden, layers, batch, shards, check, overlap, gpu, launch,
-        out).call();
+        out);
+  }
+
+  /** Half the ranks, or where that does not divide them, the largest divisor below it. */
+  static int defaultShardSize(int ranks) {
+    for (int size = ranks / 2; size > 1; size--) {
+      if (ranks % size == 0) {
+        return size;
+      }
+    }
+    return 1;
   }
 
   /**
@@ -119,44 +137,42 @@ public final class TrainCommand implements Callable<Integer> {
    * this process, or cuda:LOCAL_RANK for a launch (which has no CPU backend: its ranks are
    * processes).
    */
-  private boolean onGpus(LaunchEnv launch) {
-    CudaReport cuda = Cuda.probe();
-    int needed = launch == null ? ranks : launch.localRank() + 1;
-    boolean ready = cuda.deviceCount() >= needed && cuda.nccl().loaded() && cuda.cublas().loaded();
-    String mode = device.toLowerCase(Locale.ROOT);
+  private boolean onGpus(LaunchEnv launch, String mode) {
     if (launch != null && mode.equals("cpu")) {
       throw new IllegalArgumentException("--from-env needs GPUs: the cpu backend's ranks are threads of one process");
     }
-    return switch (mode) {
-      case "cpu" -> false;
-      case "auto" -> {
-        if (launch != null && !ready) {
-          throw notReady(cuda, needed);
-        }
-        yield ready;
-      }
-      case "cuda" -> {
-        if (!ready) {
-          throw notReady(cuda, needed);
-        }
-        yield true;
-      }
-      default -> throw new IllegalArgumentException("--device must be cpu, cuda or auto, got '" + device + "'");
-    };
+    if (mode.equals("cpu")) {
+      return false;
+    }
+    int needed = launch == null ? ranks : launch.localRank() + 1;
+    Optional<String> problem = Flags.cudaProblem(needed, true, true);
+    if (problem.isPresent() && (mode.equals("cuda") || launch != null)) {
+      throw new IllegalArgumentException((launch == null ? "--device cuda" : "--from-env") + " needs a CUDA device "
+          + "per rank (" + needed + " here), NCCL and cuBLAS, but " + problem.get());
+    }
+    return problem.isEmpty();
   }
 
-  private IllegalArgumentException notReady(CudaReport cuda, int needed) {
-    return new IllegalArgumentException("--device cuda needs a GPU per rank, NCCL and cuBLAS: " + needed
-        + " GPU(s) needed here, " + cuda.deviceCount() + " found" + (cuda.deviceCount() == 0 ? " (" + cuda.reason()
-        + ")" : ", NCCL " + cuda.nccl().detail() + ", cuBLAS " + cuda.cublas().detail()));
+  private static Map<String, Strategy> strategies() {
+    Map<String, Strategy> names = new LinkedHashMap<>();
+    for (Strategy s : Strategy.values()) {
+      names.put(s.name().toLowerCase(Locale.ROOT), s);
+    }
+    return names;
   }
 
-  private static DType dtype(String name) {
-    return switch (name.toLowerCase(Locale.ROOT)) {
-      case "f32", "float32", "fp32" -> DType.F32;
-      case "bf16", "bfloat16" -> DType.BF16;
-      case "f16", "float16", "fp16", "half" -> DType.F16;
-      default -> throw new IllegalArgumentException("dtype '" + name + "' is not f32, bf16 or f16");
-    };
+  /** The dtype names, each followed by its aliases. */
+  private static Map<String, DType> dtypes() {
+    Map<String, DType> names = new LinkedHashMap<>();
+    for (String name : new String[] {"f32", "float32", "fp32"}) {
+      names.put(name, DType.F32);
+    }
+    for (String name : new String[] {"bf16", "bfloat16"}) {
+      names.put(name, DType.BF16);
+    }
+    for (String name : new String[] {"f16", "float16", "fp16", "half"}) {
+      names.put(name, DType.F16);
+    }
+    return names;
   }
 }

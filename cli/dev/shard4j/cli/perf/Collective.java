@@ -4,6 +4,8 @@ import dev.shard4j.collectives.Communicator;
 import dev.shard4j.collectives.RedOp;
 import dev.shard4j.collectives.Work;
 import dev.shard4j.tensor.Tensor;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * One collective under test, as nccl-tests describes it: how buffer sizes follow from the
@@ -187,13 +189,12 @@ enum Collective {
     return this == ALL_GATHER || this == REDUCE_SCATTER || this == ALLTOALL;
   }
 
-  static Collective parse(String name) {
+  /** The operations by their nccl-tests names (all_reduce for all_reduce_perf), in nccl-tests' order. */
+  static Map<String, Collective> byName() {
+    Map<String, Collective> names = new LinkedHashMap<>();
     for (Collective c : values()) {
-      if (c.perfName.equals(name)) {
-        return c;
-      }
+      names.put(c.perfName, c);
     }
-    throw new IllegalArgumentException("unknown operation '" + name
-        + "': all_reduce, all_gather, reduce_scatter, broadcast, reduce, alltoall or sendrecv");
+    return names;
   }
 }

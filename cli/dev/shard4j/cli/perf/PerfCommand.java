@@ -1,5 +1,6 @@
 package dev.shard4j.cli.perf;
 
+import dev.shard4j.cli.Flags;
 import dev.shard4j.collectives.RedOp;
 import dev.shard4j.collectives.rendezvous.LaunchEnv;
 import dev.shard4j.tensor.DType;
@@ -11,7 +12,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -36,10 +36,12 @@ public final class PerfCommand implements Callable<Integer> {
   @Option(names = {"-e", "--maxbytes"}, defaultValue = "32M", description = "Largest size (default: ${DEFAULT-VALUE})")
   String maxBytes;
 
-  @Option(names = {"-f", "--stepfactor"}, defaultValue = "0", description = "Multiply the size by this between steps")
+  @Option(names = {"-f", "--stepfactor"}, defaultValue = "0",
+      description = "Multiply the size by this between steps, 2 or more; 0 (default) or 1 with -i: add -i instead")
   int stepFactor;
 
-  @Option(names = {"-i", "--stepbytes"}, defaultValue = "1M", description = "Add this to the size between steps")
+  /** Null when not given: -f 1 steps by -i only when -i says by how much. */
+  @Option(names = {"-i", "--stepbytes"}, description = "Add this to the size between steps (default: 1M)")
   String stepBytes;
 
   @Option(names = {"-n", "--iters"}, defaultValue = "20", description = "Timed iterations (default: ${DEFAULT-VALUE})")
@@ -102,12 +104,7 @@ public final class PerfCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    PerfOptions options;
-    try {
-      options = options();
-    } catch (IllegalArgumentException e) {
-      throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
-    }
+    PerfOptions options = Flags.checked(spec, this::options);
     boolean printing = options.launch() == null || options.launch().rank() == 0;
     PrintStream out = printing ? System.out : new PrintStream(OutputStream.nullOutputStream());
     PerfRunner runner = new PerfRunner(options, out);
@@ -122,52 +119,73 @@ public final class PerfCommand implements Callable<Integer> {
     return 0;
   }
 
+  /** The run that the flags ask for, each value checked before anything starts. */
   private PerfOptions options() {
-    if (!backend.equals("cpu") && !backend.equals("nccl")) {
-      throw new IllegalArgumentException("--backend " + backend + " is not cpu or nccl");
-    }
-    if (backend.equals("nccl") && memory) {
+    Collective collective = Flags.oneOf("operation", operation, Collective.byName());
+    operation = collective.perfName;
+    backend = Flags.oneOf("--backend", backend, Flags.names("cpu", "nccl"));
+    boolean nccl = backend.equals("nccl");
+    if (nccl && memory) {
       throw new IllegalArgumentException("--memory measures host memory: use it with --backend cpu");
     }
     LaunchEnv launch = null;
     if (fromEnv) {
-      if (!backend.equals("nccl")) {
+      if (!nccl) {
         throw new IllegalArgumentException("--from-env needs --backend nccl: the cpu backend's ranks are threads of "
             + "one process");
       }
       launch = LaunchEnv.fromEnv();
       ranks = launch.worldSize();
+    } else {
+      Flags.inRange("--ranks", ranks, 1, 64);
     }
-    if (launch == null && (ranks < 1 || ranks > 64)) {
-      throw new IllegalArgumentException("--ranks must be in [1, 64], got " + ranks);
-    }
-    if (iters < 1 || warmup < 0) {
-      throw new IllegalArgumentException("-n must be >= 1 and -w >= 0");
-    }
+    Flags.atLeast("-n", iters, 1);
+    Flags.atLeast("-w", warmup, 0);
+    Flags.writableFile("--json", json);
+    zeroOrOne("-c", check);
+    zeroOrOne("-z", blocking);
     Duration warmupTime = seconds(jitWarmup, "--jit-warmup");
     Duration settleTime = seconds(jitSettle, "--jit-settle");
-    long min = PerfOptions.parseBytes(minBytes);
-    long max = PerfOptions.parseBytes(maxBytes);
+    long min = PerfOptions.parseBytes("-b", minBytes);
+    long max = PerfOptions.parseBytes("-e", maxBytes);
+    long step = stepBytes == null ? 1L << 20 : PerfOptions.parseBytes("-i", stepBytes);
     if (max < min) {
       throw new IllegalArgumentException("-e " + maxBytes + " is smaller than -b " + minBytes);
     }
-    List<DType> dtypes = datatype.equals("all") ? Arrays.asList(DType.values()) : List.of(PerfOptions.parseType(datatype));
-    List<RedOp> ops = op.equals("all")
-        ? List.of(RedOp.SUM, RedOp.PROD, RedOp.MAX, RedOp.MIN, RedOp.AVG, RedOp.premulSum(2.0))
-        : List.of(PerfOptions.parseOp(op));
+    Flags.atLeast("-f", stepFactor, 0);
+    if (stepFactor == 1 && min < max && stepBytes == null) {
+      // nccl-tests adds -i for any factor below 2; -f 1 alone looks like a factor, so say so.
+      throw new IllegalArgumentException("-f 1 does not grow the size from -b to -e: use -f 2 or more to multiply it, "
+          + "or -i to add to it");
+    }
+    List<DType> dtypes = Flags.oneOf("-d", datatype, PerfOptions.datatypeNames());
+    List<RedOp> ops = Flags.oneOf("-o", op, PerfOptions.opNames());
     List<Integer> roots = new ArrayList<>();
     if (root == -1) {
       for (int r = 0; r < ranks; r++) {
         roots.add(r);
       }
     } else if (root < 0 || root >= ranks) {
-      throw new IllegalArgumentException("-r " + root + " out of range for " + ranks + " ranks");
+      throw new IllegalArgumentException("-r must be -1 (every rank) or a rank from 0 to " + (ranks - 1) + ", got "
+          + root);
     } else {
       roots.add(root);
     }
-    return new PerfOptions(Collective.parse(operation), backend, ranks, min, max, stepFactor, PerfOptions.parseBytes(stepBytes),
-        iters, warmup, check != 0, dtypes, ops, roots, blocking != 0, memory, json,
-        warmupTime, settleTime, launch);
+    if (nccl) {
+      int needed = launch == null ? ranks : launch.localRank() + 1;
+      Flags.cudaProblem(needed, true, false).ifPresent(problem -> {
+        throw new IllegalArgumentException("--backend nccl needs a CUDA device per rank (" + needed + " here) and "
+            + "NCCL, but " + problem);
+      });
+    }
+    return new PerfOptions(collective, backend, ranks, min, max, stepFactor, step, iters, warmup, check != 0, dtypes,
+        ops, roots, blocking != 0, memory, json, warmupTime, settleTime, launch);
+  }
+
+  private static void zeroOrOne(String flag, int value) {
+    if (value != 0 && value != 1) {
+      throw new IllegalArgumentException(flag + " must be 0 or 1, got " + value);
+    }
   }
 
   /** A flag's seconds as a duration, refused outside [0, 600]. */

@@ -4,7 +4,9 @@ import dev.shard4j.collectives.RedOp;
 import dev.shard4j.collectives.rendezvous.LaunchEnv;
 import dev.shard4j.tensor.DType;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * What one {@code shard4j perf} run measures; the flags mirror nccl-tests.
@@ -14,7 +16,7 @@ import java.util.List;
  * @param ranks ranks in all
  * @param minBytes -b
  * @param maxBytes -e
- * @param stepFactor -f (0: step by stepBytes)
+ * @param stepFactor -f (0 or 1: step by stepBytes)
  * @param stepBytes -i
  * @param iters -n
  * @param warmup -w
@@ -60,35 +62,37 @@ record PerfOptions(Collective collective, String backend, int ranks, long minByt
     };
   }
 
-  static DType parseType(String name) {
+  /** The -d names, nccl-tests', each standing for its dtype, and "all". */
+  static Map<String, List<DType>> datatypeNames() {
+    Map<String, List<DType>> names = new LinkedHashMap<>();
     for (DType d : DType.values()) {
-      if (typeName(d).equals(name)) {
-        return d;
-      }
+      names.put(typeName(d), List.of(d));
     }
-    throw new IllegalArgumentException("unknown datatype '" + name
-        + "': float, double, half, bfloat16, int8, uint8, int32, int64 or all");
+    names.put("all", List.of(DType.values()));
+    return names;
   }
 
-  static RedOp parseOp(String name) {
-    return switch (name) {
-      case "sum" -> RedOp.SUM;
-      case "prod" -> RedOp.PROD;
-      case "max" -> RedOp.MAX;
-      case "min" -> RedOp.MIN;
-      case "avg" -> RedOp.AVG;
-      case "premulsum" -> RedOp.premulSum(2.0);
-      default -> throw new IllegalArgumentException("unknown op '" + name
-          + "': sum, prod, max, min, avg, premulsum or all");
-    };
+  /** The -o names, nccl-tests' (premulsum multiplies by 2 before summing), and "all". */
+  static Map<String, List<RedOp>> opNames() {
+    List<RedOp> all = List.of(RedOp.SUM, RedOp.PROD, RedOp.MAX, RedOp.MIN, RedOp.AVG, RedOp.premulSum(2.0));
+    Map<String, List<RedOp>> names = new LinkedHashMap<>();
+    for (RedOp op : all) {
+      names.put(opName(op), List.of(op));
+    }
+    names.put("all", all);
+    return names;
   }
 
   static String opName(RedOp op) {
     return op.isPremulSum() ? "premulsum" : op.name().toLowerCase(java.util.Locale.ROOT);
   }
 
-  /** "64M" is 64 MiB, as nccl-tests reads sizes. */
-  static long parseBytes(String text) {
+  /**
+   * A size flag's bytes: "64M" is 64 MiB, as nccl-tests reads sizes.
+   *
+   * @throws IllegalArgumentException naming the flag unless the size is positive
+   */
+  static long parseBytes(String flag, String text) {
     String t = text.trim().toUpperCase(java.util.Locale.ROOT);
     long unit = 1;
     char last = t.isEmpty() ? ' ' : t.charAt(t.length() - 1);
@@ -97,13 +101,13 @@ record PerfOptions(Collective collective, String backend, int ranks, long minByt
       t = t.substring(0, t.length() - 1);
     }
     try {
-      long v = Long.parseLong(t) * unit;
+      long v = Math.multiplyExact(Long.parseLong(t), unit);
       if (v <= 0) {
         throw new NumberFormatException();
       }
       return v;
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("'" + text + "' is not a size such as 8, 64K, 128M or 1G");
+    } catch (NumberFormatException | ArithmeticException e) {
+      throw new IllegalArgumentException(flag + " must be a size such as 8, 64K, 128M or 1G, got '" + text + "'");
     }
   }
 }

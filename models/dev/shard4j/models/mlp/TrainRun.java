@@ -63,9 +63,17 @@ public final class TrainRun implements Callable<Integer> {
    *     variables, a GPU each), or null when every rank is in this process (cuda:0 to
    *     cuda:ranks-1 on GPUs)
    * @param out where to print (only rank 0 of a launch prints, and checks)
+   * @throws IllegalArgumentException when ranks or steps is below 1, or shardSize does not divide
+   *     ranks (the memory summary makes a hybrid_shard group of that size whatever the strategy)
    */
   public TrainRun(int ranks, Strategy strategy, MixedPrecision precision, int steps, long seed, int hidden, int layers,
       int batch, int shardSize, boolean check, boolean overlap, boolean gpu, LaunchEnv launch, PrintStream out) {
+    if (ranks < 1 || steps < 1) {
+      throw new IllegalArgumentException("ranks and steps must be at least 1, got " + ranks + " and " + steps);
+    }
+    if (shardSize < 1 || ranks % shardSize != 0) {
+      throw new IllegalArgumentException("shardSize " + shardSize + " must divide ranks " + ranks);
+    }
     this.ranks = ranks;
     this.strategy = strategy;
     this.precision = precision;

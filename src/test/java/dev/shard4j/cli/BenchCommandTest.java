@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.shard4j.bindings.Cuda;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -30,5 +31,24 @@ class BenchCommandTest {
     assertEquals("gemm f32 1024^3", gemm.path("kernel").asText());
     assertTrue(gemm.path("tflops").asDouble() > 0, gemm.toString());
     assertTrue(out.contains("TFLOP/s"), out);
+  }
+
+  @Test
+  void eachBadValueIsRefusedInOneLineNamingItsFlag() {
+    assertEquals("shard4j bench: unknown benchmark 'kernel'; valid: kernels", refusal("bench", "kernel"));
+    assertEquals("shard4j bench: --device: unknown value 'gpu'; valid: cpu, cuda, cuda:N",
+        refusal("bench", "kernels", "--device", "gpu"));
+    assertEquals("shard4j bench: -n must be at least 1, got 0", refusal("bench", "kernels", "-n", "0"));
+    assertEquals("shard4j bench: --elements must be at least 1024, got 10",
+        refusal("bench", "kernels", "--elements", "10"));
+    assertEquals("shard4j bench: --threads must be at least 1, got 0", refusal("bench", "kernels", "--threads", "0"));
+    if (!Cuda.available()) {
+      assertTrue(refusal("bench", "kernels", "--device", "cuda:0").startsWith("shard4j bench: --device cuda:0 needs "
+          + "that CUDA device and cuBLAS, but there is no usable CUDA device here: "));
+    }
+  }
+
+  private static String refusal(String... args) {
+    return CommandRun.refusal(new Shard4jCommand(), args);
   }
 }

@@ -3,6 +3,8 @@ package dev.shard4j.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.shard4j.bindings.Cuda;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** The main job: every strategy trains, the loss falls, and matches one-rank training. */
@@ -78,6 +80,65 @@ class TrainCommandTest {
     String noGpu = train("train", "--device", "cuda", "--ranks", "64");
     assertTrue(noGpu.startsWith("2\n"), "no machine here has 64 GPUs: " + noGpu);
     assertEquals('2', train("train", "--from-env", "--device", "cpu").charAt(0)); // ranks in processes need GPUs
+  }
+
+  @Test
+  void eachBadValueIsRefusedInOneLineNamingItsFlag() {
+    assertEquals("shard4j train: --ranks must be at least 1, got 0", refusal("train", "--ranks", "0"));
+    assertEquals("shard4j train: --ranks must be at most 64, got 65", refusal("train", "--ranks", "65"));
+    assertEquals("shard4j train: --steps must be at least 1, got 0", refusal("train", "--steps", "0"));
+    assertEquals("shard4j train: --hidden must be at least 1, got 0", refusal("train", "--hidden", "0"));
+    assertEquals("shard4j train: --batch must be at least 1, got -3", refusal("train", "--batch", "-3"));
+    assertEquals("shard4j train: --layers must be at least 2, got 1", refusal("train", "--layers", "1"));
+    assertEquals("shard4j train: --layers must be at most 64, got 65", refusal("train", "--layers", "65"));
+    assertEquals("shard4j train: --strategy: unknown value 'foo'; valid: full_shard, shard_grad_op, no_shard, "
+        + "hybrid_shard", refusal("train", "--strategy", "foo"));
+    assertEquals("shard4j train: --param-dtype: unknown value 'f8'; valid: f32, bf16, f16",
+        refusal("train", "--param-dtype", "f8"));
+    assertEquals("shard4j train: --reduce-dtype: unknown value 'int8'; valid: f32, bf16, f16",
+        refusal("train", "--reduce-dtype", "int8"));
+    assertEquals("shard4j train: --device: unknown value 'tpu'; valid: cpu, cuda, auto",
+        refusal("train", "--device", "tpu"));
+    // picocli's own messages take the same form.
+    assertEquals("shard4j train: Invalid value for option '--ranks': 'two' is not an int",
+        refusal("train", "--ranks", "two"));
+    CommandRun.Result r = CommandRun.execute(new Shard4jCommand(), "train", "--steps", "0");
+    assertEquals(List.of("shard4j train: --steps must be at least 1, got 0",
+        "Try 'shard4j train --help' for more information."), r.err().lines().toList(), r.toString());
+    assertEquals("", r.out(), "nothing ran");
+  }
+
+  @Test
+  void aShardSizeThatCannotSplitTheRanksIsRefusedBeforeTraining() {
+    // It used to train, then fail in the memory summary with a stack trace.
+    assertEquals("shard4j train: --shard-size 3 does not divide --ranks 4",
+        refusal("train", "--shard-size", "3", "--ranks", "4", "--steps", "2", "--hidden", "8"));
+    assertEquals("shard4j train: --shard-size 8 does not divide --ranks 4",
+        refusal("train", "--strategy", "hybrid_shard", "--shard-size", "8", "--ranks", "4"));
+    assertEquals("shard4j train: --shard-size must be at least 1, got 0",
+        refusal("train", "--shard-size", "0", "--ranks", "4"));
+    // The default, half the ranks, did not divide an odd count either: it is now the largest divisor below it.
+    assertEquals(List.of(1, 1, 2, 1, 3, 4, 3), List.of(1, 3, 4, 5, 6, 8, 9).stream()
+        .map(TrainCommand::defaultShardSize).toList());
+    CommandRun.Result five = CommandRun.execute(new Shard4jCommand(), "train", "--ranks", "5", "--steps", "2",
+        "--hidden", "8");
+    assertEquals(0, five.code(), five.toString());
+    assertTrue(five.out().contains("#   HYBRID_SHARD "), five.toString());
+    CommandRun.assertNoStackTrace(five);
+  }
+
+  @Test
+  void aMissingGpuIsALineNotAStackTrace() {
+    String line = refusal("train", "--device", "cuda", "--ranks", "64");
+    assertTrue(line.startsWith("shard4j train: --device cuda needs a CUDA device per rank (64 here), NCCL and "
+        + "cuBLAS, but "), line);
+    if (!Cuda.available()) {
+      assertTrue(line.contains("but there is no usable CUDA device here: "), line);
+    }
+  }
+
+  private static String refusal(String... args) {
+    return CommandRun.refusal(new Shard4jCommand(), args);
   }
 
   private static double loss(String out, String prefix) {

@@ -2,7 +2,9 @@ package dev.shard4j.cli.perf;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
+import dev.shard4j.bindings.Cuda;
 import dev.shard4j.collectives.Communicator;
 import dev.shard4j.cli.CommandRun;
 import dev.shard4j.collectives.RedOp;
@@ -12,9 +14,6 @@ import dev.shard4j.tensor.DType;
 import dev.shard4j.tensor.Device;
 import dev.shard4j.tensor.Tensor;
 import dev.shard4j.tensor.Tensors;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -25,19 +24,6 @@ class PerfCommandTest {
 
   private static String run(String... args) {
     return CommandRun.run(new PerfCommand(), args);
-  }
-
-  /** The exit code, a newline, then what the command printed to standard error. */
-  private static String runForErrors(String... args) {
-    PrintStream old = System.err;
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    System.setErr(new PrintStream(bytes, true, StandardCharsets.UTF_8));
-    try {
-      String code = CommandRun.run(new PerfCommand(), args).lines().findFirst().orElseThrow();
-      return code + "\n" + bytes.toString(StandardCharsets.UTF_8);
-    } finally {
-      System.setErr(old);
-    }
   }
 
   @Test
@@ -86,12 +72,77 @@ class PerfCommandTest {
     assertTrue(run("broadcast", "--ranks", "2", "-r", "5").startsWith("2\n"));
     assertTrue(run("all_reduce", "--jit-warmup", "-1").startsWith("2\n"));
     assertTrue(run("all_reduce", "--jit-settle", "NaN").startsWith("2\n"));
-    String cpuFromEnv = runForErrors("all_reduce", "--from-env");
-    assertTrue(cpuFromEnv.startsWith("2\n") && cpuFromEnv.contains("--from-env needs --backend nccl"), cpuFromEnv);
+    String cpuFromEnv = refusal("all_reduce", "--from-env");
+    assertTrue(cpuFromEnv.contains("--from-env needs --backend nccl"), cpuFromEnv);
     if (System.getenv("RANK") == null) {
-      String unset = runForErrors("all_reduce", "--backend", "nccl", "--from-env");
-      assertTrue(unset.startsWith("2\n") && unset.contains("RANK is not set"), unset);
+      String unset = refusal("all_reduce", "--backend", "nccl", "--from-env");
+      assertTrue(unset.contains("RANK is not set"), unset);
     }
+  }
+
+  @Test
+  void eachBadValueIsRefusedInOneLineNamingItsFlag() {
+    assertEquals("perf: --ranks must be at least 1, got 0", refusal("all_reduce", "--ranks", "0"));
+    assertEquals("perf: --ranks must be at most 64, got 65", refusal("all_reduce", "--ranks", "65"));
+    assertEquals("perf: -n must be at least 1, got 0", refusal("all_reduce", "-n", "0"));
+    assertEquals("perf: -w must be at least 0, got -1", refusal("all_reduce", "-w", "-1"));
+    assertEquals("perf: -c must be 0 or 1, got 2", refusal("all_reduce", "-c", "2"));
+    assertEquals("perf: -z must be 0 or 1, got -1", refusal("all_reduce", "-z", "-1"));
+    assertEquals("perf: -i must be a size such as 8, 64K, 128M or 1G, got '0'", refusal("all_reduce", "-i", "0"));
+    assertEquals("perf: -b must be a size such as 8, 64K, 128M or 1G, got '1X'", refusal("all_reduce", "-b", "1X"));
+    assertEquals("perf: -e 1K is smaller than -b 4K", refusal("all_reduce", "-b", "4K", "-e", "1K"));
+    assertEquals("perf: -r must be -1 (every rank) or a rank from 0 to 1, got 5",
+        refusal("broadcast", "--ranks", "2", "-r", "5"));
+    assertEquals("perf: unknown operation 'all_things'; valid: all_reduce, all_gather, reduce_scatter, broadcast, "
+        + "reduce, alltoall, sendrecv", refusal("all_things"));
+    assertEquals("perf: -d: unknown value 'float128'; valid: float, double, half, bfloat16, int8, uint8, int32, "
+        + "int64, all", refusal("all_reduce", "-d", "float128"));
+    assertEquals("perf: -o: unknown value 'xor'; valid: sum, prod, max, min, avg, premulsum, all",
+        refusal("all_reduce", "-o", "xor"));
+    assertEquals("perf: --backend: unknown value 'mpi'; valid: cpu, nccl", refusal("all_reduce", "--backend", "mpi"));
+    // Found before the run, not when it writes the rows at the end.
+    assertEquals("perf: --json /no/such/dir/rows.json: directory /no/such/dir does not exist",
+        refusal("all_reduce", "--json", "/no/such/dir/rows.json"));
+  }
+
+  /**
+   * nccl-tests multiplies the size by -f when -f is above 1 and adds -i otherwise, so -f 1 alone
+   * used to add the 1M default step in silence: it is refused, unless -i says what to add.
+   */
+  @Test
+  void aStepFactorOfOneIsRefusedUnlessAnIncrementIsGiven() {
+    assertEquals("perf: -f 1 does not grow the size from -b to -e: use -f 2 or more to multiply it, or -i to add "
+        + "to it", refusal("all_reduce", "-b", "1K", "-e", "4K", "-f", "1"));
+    assertEquals("perf: -f must be at least 0, got -2", refusal("all_reduce", "-b", "1K", "-e", "4K", "-f", "-2"));
+    String out = run("all_reduce", "-b", "1K", "-e", "4K", "-f", "1", "-i", "1K", "-n", "1", "-w", "0",
+        "--jit-warmup", "0", "--jit-settle", "0");
+    assertTrue(out.startsWith("0\n"), out);
+    assertEquals(List.of("1024", "2048", "3072", "4096"), sizes(out), out);
+    out = run("all_reduce", "-b", "1K", "-e", "4K", "-f", "2", "-n", "1", "-w", "0", "--jit-warmup", "0",
+        "--jit-settle", "0");
+    assertEquals(List.of("1024", "2048", "4096"), sizes(out), out);
+    out = run("all_reduce", "-b", "4K", "-e", "4K", "-f", "1", "-n", "1", "-w", "0", "--jit-warmup", "0",
+        "--jit-settle", "0");
+    assertEquals(List.of("4096"), sizes(out), "one size: nothing to step: " + out);
+  }
+
+  @Test
+  void ncclWithoutAGpuIsALineNotAStackTrace() {
+    assumeFalse(Cuda.probe().deviceCount() >= 2 && Cuda.probe().nccl().loaded(), "NCCL can run here");
+    String line = refusal("all_reduce", "--backend", "nccl", "-b", "1K", "-e", "1K");
+    assertTrue(line.startsWith("perf: --backend nccl needs a CUDA device per rank (2 here) and NCCL, but "), line);
+    if (!Cuda.available()) {
+      assertTrue(line.contains("but there is no usable CUDA device here: "), line);
+    }
+  }
+
+  private static String refusal(String... args) {
+    return CommandRun.refusal(new PerfCommand(), args);
+  }
+
+  /** The sizes of the table's rows. */
+  private static List<String> sizes(String out) {
+    return out.lines().filter(l -> l.matches(" +[0-9]+ +[0-9]+ .*")).map(l -> l.trim().split(" +")[0]).toList();
   }
 
   @Test
