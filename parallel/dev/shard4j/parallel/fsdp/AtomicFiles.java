@@ -72,40 +72,53 @@ final class AtomicFiles {
    */
   static Written publish(Path dir, String name, Content content, Progress progress) throws IOException {
     Path temp = dir.resolve(name + TEMP_SUFFIX);
-    CRC32C crc = new CRC32C();
-    long[] bytes = {0};
+    Counting out;
     try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
         StandardOpenOption.TRUNCATE_EXISTING)) {
-      content.writeTo(new WritableByteChannel() {
-        @Override
-        public int write(ByteBuffer src) throws IOException {
-          ByteBuffer seen = src.duplicate();
-          int n = 0;
-          while (src.hasRemaining()) {
-            n += ch.write(src);
-          }
-          crc.update(seen.limit(seen.position() + n));
-          bytes[0] += n;
-          progress.at("write");
-          return n;
-        }
-
-        @Override
-        public boolean isOpen() {
-          return ch.isOpen();
-        }
-
-        @Override
-        public void close() {
-          // the file is closed by publish, once forced
-        }
-      });
+      out = new Counting(ch, progress);
+      content.writeTo(out);
       ch.force(true); // the data is on disk before any name can point at it
       progress.at("forced");
     }
     Files.move(temp, dir.resolve(name), StandardCopyOption.ATOMIC_MOVE);
     progress.at("renamed");
-    return new Written(bytes[0], (int) crc.getValue());
+    return new Written(out.bytes, (int) out.crc.getValue());
+  }
+
+  /** Writes everything it is given to the file, summing its size and CRC32C on the way. */
+  private static final class Counting implements WritableByteChannel {
+    private final FileChannel file;
+    private final Progress progress;
+    private final CRC32C crc = new CRC32C();
+    private long bytes;
+
+    Counting(FileChannel file, Progress progress) {
+      this.file = file;
+      this.progress = progress;
+    }
+
+    @Override
+    public int write(ByteBuffer src) throws IOException {
+      ByteBuffer written = src.duplicate();
+      int n = 0;
+      while (src.hasRemaining()) {
+        n += file.write(src);
+      }
+      crc.update(written.limit(written.position() + n));
+      bytes += n;
+      progress.at("write");
+      return n;
+    }
+
+    @Override
+    public boolean isOpen() {
+      return file.isOpen();
+    }
+
+    @Override
+    public void close() {
+      // publish closes the file, once forced
+    }
   }
 
   /**

@@ -58,8 +58,11 @@ import java.util.regex.Pattern;
  * by no index). After the commit the index names files that were forced and renamed into the
  * synced folder before the barrier that precedes it. Only files that no index names are deleted,
  * and only after the commit. A failed save leaves its partial files for the next save to delete.
- * One save at a time per folder; a folder whose ranks do not see each other's files after the
- * barrier (a non-coherent shared file system) fails the save at rank 0, the old checkpoint intact.
+ * One save at a time per folder. With one process per rank the folder must show every rank's
+ * renames to rank 0 once past the barrier (one machine's disk, or a shared file system with
+ * close-to-open consistency); rank 0 checks each rank's note (its step, rank and world size) and
+ * the size of the file it names before it commits, so a file it cannot see fails the save and
+ * leaves the old checkpoint in place.
  */
 public final class ShardCheckpoint {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -196,7 +199,8 @@ public final class ShardCheckpoint {
         throw new IOException(note + " is missing after every rank wrote its file: is " + dir
             + " one folder that all ranks share?", e);
       }
-      if (n.path("step").asLong(-1) != step || n.path("rank").asInt(-1) != r || n.path("world_size").asInt(-1) != world) {
+      if (n.path("step").asLong(-1) != step || n.path("rank").asInt(-1) != r
+          || n.path("world_size").asInt(-1) != world) {
         throw new IOException(note + " is not rank " + r + "'s note of step " + step + " of " + world + " ranks: " + n);
       }
       FileRef f = FileRef.of(n, note);
@@ -215,9 +219,10 @@ public final class ShardCheckpoint {
     try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
       for (Path f : entries) {
         String n = f.getFileName().toString();
-        String base = n.endsWith(AtomicFiles.TEMP_SUFFIX) ? n.substring(0, n.length() - AtomicFiles.TEMP_SUFFIX.length()) : n;
+        boolean temp = n.endsWith(AtomicFiles.TEMP_SUFFIX);
+        String base = temp ? n.substring(0, n.length() - AtomicFiles.TEMP_SUFFIX.length()) : n;
         boolean ours = CheckpointIndex.DATA.matcher(base).matches() || PENDING.matcher(base).matches()
-            || LEGACY.matcher(base).matches() || (base.equals(CheckpointIndex.NAME) && !base.equals(n));
+            || LEGACY.matcher(base).matches() || (temp && base.equals(CheckpointIndex.NAME));
         if (ours && !keep.contains(n)) {
           stale.add(f);
         }

@@ -169,11 +169,13 @@ class ShardCheckpointTest {
   @Test
   void damagedFilesAndIndexesFailToLoadNamingTheFile(@TempDir Path dir) throws Exception {
     Path saved = dir.resolve("saved");
-    onGroups(2, (g, comm) -> {
+    for (Object o : onGroups(2, (g, comm) -> {
       trainStep(g, 1);
       ShardCheckpoint.save(g, saved);
-      return null;
-    });
+      return "saved";
+    })) {
+      assertEquals("saved", o, String.valueOf(o));
+    }
     String rank0 = rankFile(saved, 0, 2).getFileName().toString();
     String rank1 = rankFile(saved, 1, 2).getFileName().toString();
     String index = "index.json";
@@ -194,8 +196,10 @@ class ShardCheckpointTest {
           Files.write(d.resolve(index), Arrays.copyOf(text, text.length / 2));
         }),
         new Damage(index, "is not a JSON object", d -> Files.write(d.resolve(index), new byte[0])),
-        new Damage(rank1, "has CRC32C", d -> editIndex(json, d, files -> ((ObjectNode) files.get(1)).put("crc32c", "0badc0de"))),
-        new Damage(rank0, "bytes, index.json says", d -> editIndex(json, d, files -> ((ObjectNode) files.get(0)).put("bytes", 7))),
+        new Damage(rank1, "has CRC32C", d -> editIndex(json, d,
+            files -> ((ObjectNode) files.get(1)).put("crc32c", "0badc0de"))),
+        new Damage(rank0, "bytes, index.json says", d -> editIndex(json, d,
+            files -> ((ObjectNode) files.get(0)).put("bytes", 7))),
         new Damage(index, "has a bad file entry", d -> editIndex(json, d,
             files -> ((ObjectNode) files.get(1)).put("name", "../" + rank1))),
         new Damage(index, "names 1 files for 2 ranks", d -> editIndex(json, d, files -> files.remove(1))),
