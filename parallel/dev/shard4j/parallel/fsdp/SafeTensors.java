@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
+import java.nio.channels.WritableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -28,7 +29,16 @@ final class SafeTensors {
 
   private SafeTensors() {}
 
-  static void write(Path file, Map<String, Entry> tensors, Map<String, String> metadata) throws IOException {
+  /**
+   * Writes the tensors and metadata in the format to the channel (a file's whole content).
+   *
+   * @param out where the bytes go, in order
+   * @param tensors the tensors, by name, in the order their data is laid out
+   * @param metadata string pairs for the header's "__metadata__"
+   * @throws IOException when writing fails
+   */
+  static void write(WritableByteChannel out, Map<String, Entry> tensors, Map<String, String> metadata)
+      throws IOException {
     ObjectNode header = JSON.createObjectNode();
     ObjectNode meta = header.putObject("__metadata__");
     metadata.forEach(meta::put);
@@ -46,23 +56,20 @@ final class SafeTensors {
     }
     byte[] json = JSON.writeValueAsBytes(header);
     int padded = (json.length + 7) / 8 * 8; // the format allows trailing spaces; 8-byte alignment of the data
-    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-        StandardOpenOption.TRUNCATE_EXISTING)) {
-      ByteBuffer head = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN);
-      head.putLong(padded).put(json);
-      while (head.hasRemaining()) {
-        head.put((byte) ' ');
-      }
-      writeAll(ch, head.flip());
-      for (Entry e : tensors.values()) {
-        ByteBuffer data = ByteBuffer.allocate(4 * e.data().length).order(ByteOrder.LITTLE_ENDIAN);
-        data.asFloatBuffer().put(e.data());
-        writeAll(ch, data);
-      }
+    ByteBuffer head = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN);
+    head.putLong(padded).put(json);
+    while (head.hasRemaining()) {
+      head.put((byte) ' ');
+    }
+    writeAll(out, head.flip());
+    for (Entry e : tensors.values()) {
+      ByteBuffer data = ByteBuffer.allocate(4 * e.data().length).order(ByteOrder.LITTLE_ENDIAN);
+      data.asFloatBuffer().put(e.data());
+      writeAll(out, data);
     }
   }
 
-  private static void writeAll(FileChannel ch, ByteBuffer b) throws IOException {
+  private static void writeAll(WritableByteChannel ch, ByteBuffer b) throws IOException {
     while (b.hasRemaining()) {
       ch.write(b);
     }

@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.shard4j.collectives.Communicator;
 import dev.shard4j.collectives.local.LocalGroup;
 import dev.shard4j.kernels.AdamW;
@@ -14,12 +17,14 @@ import dev.shard4j.tensor.Device;
 import dev.shard4j.tensor.Tensor;
 import dev.shard4j.tensor.Tensors;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -154,6 +159,100 @@ class ShardCheckpointTest {
     }
   }
 
+  /** Damage done to a copy of a checkpoint folder, and the file and words that the error must name. */
+  private record Damage(String file, String says, Change change) {}
+
+  private interface Change {
+    void apply(Path ckpt) throws IOException;
+  }
+
+  @Test
+  void damagedFilesAndIndexesFailToLoadNamingTheFile(@TempDir Path dir) throws Exception {
+    Path saved = dir.resolve("saved");
+    for (Object o : onGroups(2, (g, comm) -> {
+      trainStep(g, 1);
+      ShardCheckpoint.save(g, saved);
+      return "saved";
+    })) {
+      assertEquals("saved", o, String.valueOf(o));
+    }
+    String rank0 = rankFile(saved, 0, 2).getFileName().toString();
+    String rank1 = rankFile(saved, 1, 2).getFileName().toString();
+    String index = "index.json";
+    ObjectMapper json = new ObjectMapper();
+    List<Damage> damages = List.of(
+        new Damage(rank1, "has CRC32C", d -> flipByte(d.resolve(rank1), Files.size(d.resolve(rank1)) - 3)),
+        new Damage(rank0, "has CRC32C", d -> flipByte(d.resolve(rank0), 20)), // in the header
+        new Damage(rank1, "bytes, index.json says", d -> {
+          try (FileChannel ch = FileChannel.open(d.resolve(rank1), StandardOpenOption.WRITE)) {
+            ch.truncate(ch.size() - 4);
+          }
+        }),
+        new Damage(rank0, "bytes, index.json says", d -> Files.write(d.resolve(rank0), new byte[1],
+            StandardOpenOption.APPEND)),
+        new Damage(rank0, "is missing", d -> Files.delete(d.resolve(rank0))),
+        new Damage(index, "is not valid JSON", d -> {
+          byte[] text = Files.readAllBytes(d.resolve(index));
+          Files.write(d.resolve(index), Arrays.copyOf(text, text.length / 2));
+        }),
+        new Damage(index, "is not a JSON object", d -> Files.write(d.resolve(index), new byte[0])),
+        new Damage(rank1, "has CRC32C", d -> editIndex(json, d,
+            files -> ((ObjectNode) files.get(1)).put("crc32c", "0badc0de"))),
+        new Damage(rank0, "bytes, index.json says", d -> editIndex(json, d,
+            files -> ((ObjectNode) files.get(0)).put("bytes", 7))),
+        new Damage(index, "has a bad file entry", d -> editIndex(json, d,
+            files -> ((ObjectNode) files.get(1)).put("name", "../" + rank1))),
+        new Damage(index, "names 1 files for 2 ranks", d -> editIndex(json, d, files -> files.remove(1))),
+        new Damage(index, "names its files without checksums", d -> editIndex(json, d,
+            files -> files.set(0, json.getNodeFactory().textNode(rank0)))));
+    for (int n = 0; n < damages.size(); n++) {
+      Damage damage = damages.get(n);
+      Path ckpt = dir.resolve("damaged-" + n);
+      Files.createDirectories(ckpt);
+      try (var files = Files.list(saved)) {
+        for (Path f : files.toList()) {
+          Files.copy(f, ckpt.resolve(f.getFileName()));
+        }
+      }
+      damage.change().apply(ckpt);
+      // One rank reads both files: the first damaged one it reads is the error.
+      for (Object o : onGroups(1, (g, comm) -> {
+        ShardCheckpoint.load(g, ckpt);
+        return "loaded";
+      })) {
+        IOException e = assertInstanceOf(IOException.class, o, "damage " + n + " of " + damage.file() + ": " + o);
+        assertTrue(e.getMessage().contains(ckpt.resolve(damage.file()).toString())
+            && e.getMessage().contains(damage.says()), "damage " + n + ": " + e.getMessage());
+      }
+    }
+  }
+
+  private static void flipByte(Path file, long at) throws IOException {
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+      ByteBuffer b = ByteBuffer.allocate(1);
+      ch.read(b, at);
+      b.put(0, (byte) (b.get(0) ^ 0x10));
+      ch.write(b.rewind(), at);
+    }
+  }
+
+  private static void editIndex(ObjectMapper json, Path ckpt, java.util.function.Consumer<ArrayNode> edit)
+      throws IOException {
+    ObjectNode index = (ObjectNode) json.readTree(ckpt.resolve("index.json").toFile());
+    edit.accept((ArrayNode) index.get("files"));
+    json.writeValue(ckpt.resolve("index.json").toFile(), index);
+  }
+
+  /** The one file of the checkpoint that rank r of world wrote. */
+  static Path rankFile(Path ckpt, int rank, int world) throws IOException {
+    String part = String.format("-rank-%05d-of-%05d-", rank, world);
+    try (var files = Files.list(ckpt)) {
+      List<Path> found = files.filter(f -> f.getFileName().toString().contains(part)).toList();
+      assertEquals(1, found.size(), "rank " + rank + "'s files: " + found);
+      return found.get(0);
+    }
+  }
+
   @Test
   void corruptAndMismatchedCheckpointsAreClearErrors(@TempDir Path dir) throws Exception {
     Path ckpt = dir.resolve("ckpt");
@@ -162,7 +261,8 @@ class ShardCheckpointTest {
       ShardCheckpoint.save(g, ckpt);
       return null;
     });
-    try (FileChannel ch = FileChannel.open(ckpt.resolve("rank-00001-of-00002.safetensors"), StandardOpenOption.WRITE)) {
+    Path rank1 = rankFile(ckpt, 1, 2);
+    try (FileChannel ch = FileChannel.open(rank1, StandardOpenOption.WRITE)) {
       ch.truncate(ch.size() - 10);
     }
     List<Object> truncated = onGroups(2, (g, comm) -> {
@@ -171,7 +271,7 @@ class ShardCheckpointTest {
     });
     // Rank 1 reads the damaged file and aborts the group; rank 0 then fails at once, not after a timeout.
     IOException e = assertInstanceOf(IOException.class, truncated.get(1), String.valueOf(truncated.get(1)));
-    assertTrue(e.getMessage().contains("rank-00001-of-00002.safetensors"), e.getMessage());
+    assertTrue(e.getMessage().contains(rank1.getFileName().toString()), e.getMessage());
     assertInstanceOf(dev.shard4j.collectives.CollectiveException.class, truncated.get(0),
         String.valueOf(truncated.get(0)));
     Files.writeString(ckpt.resolve("index.json"), "{\"world_size\": 2, \"step\": 1, \"params\": [{\"name\": \"x\"}]}");
