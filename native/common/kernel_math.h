@@ -29,13 +29,27 @@ S4J_HD D scaled_convert(S s, compute_t<D, S> scale) {
   }
 }
 
+// Sum and product in an accumulator type. Integers wrap, as the ABI promises (in unsigned
+// arithmetic: signed overflow is undefined behaviour in C++, which a compiler may exploit).
+template <class A>
+S4J_HD A add(A a, A b) {
+  if constexpr (std::is_integral<A>::value) return (A)((uint64_t)a + (uint64_t)b);
+  else return a + b;
+}
+
+template <class A>
+S4J_HD A mul(A a, A b) {
+  if constexpr (std::is_integral<A>::value) return (A)((uint64_t)a * (uint64_t)b);
+  else return a * b;
+}
+
 template <class A>
 S4J_HD A combine(int op, A a, A b) {
   switch (op) {
-    case S4J_OP_PROD: return a * b;
+    case S4J_OP_PROD: return mul(a, b);
     case S4J_OP_MAX: return a > b ? a : b;  // NaN ordering aside, as NCCL does
     case S4J_OP_MIN: return a < b ? a : b;
-    default: return a + b;
+    default: return add(a, b);
   }
 }
 

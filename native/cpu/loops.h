@@ -187,7 +187,7 @@ void sum_block(const void* const* srcs, int64_t at, int64_t m, A* acc) {
 #pragma GCC ivdep
   for (int64_t k = 0; k < m; k++) {
     A x = convert<A>(in[0][k]);
-    for (int i = 1; i < N; i++) x += convert<A>(in[i][k]);
+    for (int i = 1; i < N; i++) x = add(x, convert<A>(in[i][k]));
     acc[k] = x;
   }
 }
@@ -209,18 +209,18 @@ void combine_block(int n, const void* const* srcs, int64_t at, int64_t m, A* acc
 #pragma GCC ivdep
   for (int64_t k = 0; k < m; k++) {
     A x = convert<A>(s0[k]);
-    acc[k] = pre ? x * pre_a : x;
+    acc[k] = pre ? mul(x, pre_a) : x;
   }
   for (int i = 1; i < n; i++) {
     const S* si = static_cast<const S*>(srcs[i]) + at;
     if (op == S4J_OP_SUM && !pre) {
 #pragma GCC ivdep
-      for (int64_t k = 0; k < m; k++) acc[k] += convert<A>(si[k]);
+      for (int64_t k = 0; k < m; k++) acc[k] = add(acc[k], convert<A>(si[k]));
     } else {
 #pragma GCC ivdep
       for (int64_t k = 0; k < m; k++) {
         A x = convert<A>(si[k]);
-        acc[k] = combine<A>(op, acc[k], pre ? x * pre_a : x);
+        acc[k] = combine<A>(op, acc[k], pre ? mul(x, pre_a) : x);
       }
     }
   }
@@ -231,7 +231,7 @@ void reduce_loop(int n, const void* const* srcs, int n_dst, void* const* dsts, i
                  double premul, double postmul) {
   using A = accumulate_t<S>;
   const bool pre = premul != 1.0, post = postmul != 1.0;
-  const A pre_a = (A)premul, post_a = (A)postmul;
+  const A pre_a = convert<A>(premul), post_a = convert<A>(postmul);  // integers: truncated, saturated
   if constexpr (std::is_same<D, S>::value) {
     if (n == 1 && op == S4J_OP_SUM && !pre && !post) {
       // A copy: keep every bit, NaN payloads too. Block by block, so that the source is read from
@@ -286,7 +286,7 @@ void reduce_loop(int n, const void* const* srcs, int n_dst, void* const* dsts, i
     combine_block<A, S>(n, srcs, b, m, acc, op, pre, pre_a);
     D* first = n_dst == 1 && !streaming ? static_cast<D*>(dsts[0]) + b : result;
 #pragma GCC ivdep
-    for (int64_t k = 0; k < m; k++) first[k] = convert<D>(post ? acc[k] * post_a : acc[k]);
+    for (int64_t k = 0; k < m; k++) first[k] = convert<D>(post ? mul(acc[k], post_a) : acc[k]);
     if (first == result) {
       for (int j = 0; j < n_dst; j++) store_block(static_cast<D*>(dsts[j]) + b, result, (size_t)m * sizeof(D), streaming);
     }

@@ -262,11 +262,11 @@ __device__ __forceinline__ void reduce_at(const ReduceBuffers& b, int n, int n_d
                                           double premul, double postmul) {
   using A = accumulate_t<S>;
   const bool pre = premul != 1.0, post = postmul != 1.0;
-  const A pre_a = (A)premul, post_a = (A)postmul;
+  const A pre_a = convert<A>(premul), post_a = convert<A>(postmul);  // integers: truncated, saturated
   A acc[N];
   Vec<S, N> x = reinterpret_cast<const Vec<S, N>*>(b.src[0])[k];
 #pragma unroll
-  for (int j = 0; j < N; j++) acc[j] = pre ? convert<A>(x.x[j]) * pre_a : convert<A>(x.x[j]);
+  for (int j = 0; j < N; j++) acc[j] = pre ? mul(convert<A>(x.x[j]), pre_a) : convert<A>(x.x[j]);
   // Unrolled so that the loads of several inputs are in flight together.
 #pragma unroll 4
   for (int i = 1; i < n; i++) {
@@ -274,12 +274,12 @@ __device__ __forceinline__ void reduce_at(const ReduceBuffers& b, int n, int n_d
 #pragma unroll
     for (int j = 0; j < N; j++) {
       const A y = convert<A>(x.x[j]);
-      acc[j] = combine<A>(op, acc[j], pre ? y * pre_a : y);
+      acc[j] = combine<A>(op, acc[j], pre ? mul(y, pre_a) : y);
     }
   }
   Vec<D, N> out;
 #pragma unroll
-  for (int j = 0; j < N; j++) out.x[j] = convert<D>(post ? acc[j] * post_a : acc[j]);
+  for (int j = 0; j < N; j++) out.x[j] = convert<D>(post ? mul(acc[j], post_a) : acc[j]);
   for (int d = 0; d < n_dst; d++) reinterpret_cast<Vec<D, N>*>(b.dst[d])[k] = out;
 }
 
