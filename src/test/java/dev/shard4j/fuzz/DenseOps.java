@@ -83,6 +83,12 @@ final class DenseOps {
     ModelTensor grad = operand(gradType, shape, false);
     ModelTensor m = operand(DType.F32, shape, false);
     ModelTensor v = operand(DType.F32, shape, true);
+    // The same tensor twice is refused (below); mostly, give each argument a tensor of its own.
+    if (g.chance(80)) {
+      m = m == param ? f.factories.fresh(DType.F32, shape, BOUND) : m;
+      grad = grad == param || grad == m ? f.factories.fresh(gradType, shape, BOUND) : grad;
+      v = v == param || v == m ? f.factories.fresh(DType.F32, shape, -BOUND) : v;
+    }
     DType copyType = g.of(new DType[] {DType.BF16, DType.F16, DType.F32, null});
     ModelTensor copy = copyType == null ? null : f.factories.fresh(copyType, shape, 1);
     long step = g.between(1, 100);
