@@ -51,7 +51,8 @@ public final class Gemm {
    * @param transB use b transposed
    * @param alpha factor of the product
    * @param beta factor of out's previous contents (0 ignores them, NaN included)
-   * @param stream a stream of the tensors' device (GPU only), or null for its default stream
+   * @param stream a stream of the tensors' device, or null for its default stream (on the CPU the
+   *     product runs on the calling thread whatever the stream)
    */
   public static void matmul(Tensor a, Tensor b, Tensor out, boolean transA, boolean transB, double alpha,
       double beta, Stream stream) {
@@ -85,13 +86,16 @@ public final class Gemm {
     if (Checks.overlap(Checks.span(out), Checks.span(a)) || Checks.overlap(Checks.span(out), Checks.span(b))) {
       throw new IllegalArgumentException("out must not overlap a or b");
     }
+    // Checked on the CPU too, where the product runs on the caller's thread: a stream of another
+    // device is a mistake there as anywhere.
+    long streamHandle = Checks.stream(stream, a.device());
     if (m == 0 || n == 0) {
       return;
     }
     Problem p = new Problem(transA, transB, (int) m, (int) n, (int) k, (int) batch,
         (int) a.shape().dim(-1), (int) b.shape().dim(-1), (int) n, alpha, beta);
     if (a.device().isCuda()) {
-      CuBlas.gemm(a.device().index(), Checks.stream(stream, a.device()), a.dtype().nativeCode(), transA, transB,
+      CuBlas.gemm(a.device().index(), streamHandle, a.dtype().nativeCode(), transA, transB,
           p.m, p.n, p.k, alpha, a.dataAddress(), p.lda, m * k, b.dataAddress(), p.ldb, k * n, beta,
           out.dataAddress(), p.ldc, m * n, p.batch);
     } else if (a.dtype() == DType.F32 || a.dtype() == DType.F64) {

@@ -9,7 +9,9 @@ import java.util.Objects;
 /**
  * The elementwise reduction of N equally sized buffers into one, the core of the CPU collectives:
  * out = postmul * op(premul * in[0], ..., premul * in[N-1]), combined in input order, floats in
- * fp32 (fp64 for F64) and integers in int64 wrapping to the dtype, then cast to out's dtype.
+ * fp32 (fp64 for F64) and integers in int64 wrapping to the dtype, then cast to out's dtype. The
+ * factors apply to floating-point inputs; integer inputs take 1 (as AVG and PREMUL_SUM take
+ * floating-point dtypes only).
  */
 public final class ReduceKernel {
   private ReduceKernel() {}
@@ -30,8 +32,9 @@ public final class ReduceKernel {
    * @param inputs contiguous tensors of one dtype and size, on out's device
    * @param out contiguous, the same number of elements; may be one of the inputs, no partial overlap
    * @param op the operator
-   * @param premul factor applied to every input first (PREMUL_SUM); 1 for none
-   * @param postmul factor applied to the result (AVG is SUM with 1/N); 1 for none
+   * @param premul factor applied to every input first (PREMUL_SUM); 1 for none, and for integer inputs
+   * @param postmul factor applied to the result (AVG is SUM with 1/N); 1 for none, and for integer
+   *     inputs
    * @param stream a stream of the tensors' device, or null for its default stream
    */
   public static void reduce(List<Tensor> inputs, Tensor out, ReduceOp op, double premul, double postmul,
@@ -47,8 +50,9 @@ public final class ReduceKernel {
    * @param outs contiguous tensors of one dtype and the same size, not overlapping each other; each
    *     may be one of the inputs exactly, never partly
    * @param op the operator
-   * @param premul factor applied to every input first (PREMUL_SUM); 1 for none
-   * @param postmul factor applied to the result (AVG is SUM with 1/N); 1 for none
+   * @param premul factor applied to every input first (PREMUL_SUM); 1 for none, and for integer inputs
+   * @param postmul factor applied to the result (AVG is SUM with 1/N); 1 for none, and for integer
+   *     inputs
    * @param stream a stream of the tensors' device, or null for its default stream
    */
   public static void reduce(List<Tensor> inputs, List<Tensor> outs, ReduceOp op, double premul, double postmul,
@@ -85,6 +89,11 @@ public final class ReduceKernel {
     }
     long[] addresses = new long[inputs.size()];
     Tensor first = Checks.open(inputs.get(0), "inputs[0]");
+    if (!first.dtype().isFloatingPoint() && (premul != 1.0 || postmul != 1.0)) {
+      // The native loop would truncate the factors to int64 (0.5 to 0): a silently wrong sum.
+      throw new IllegalArgumentException("premul and postmul apply to floating-point inputs; integer inputs ("
+          + first.dtype() + ") take 1, got " + premul + " and " + postmul);
+    }
     for (int i = 0; i < addresses.length; i++) {
       String name = "inputs[" + i + "]";
       Tensor t = inputs.get(i);

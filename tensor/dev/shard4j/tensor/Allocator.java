@@ -240,8 +240,15 @@ public final class Allocator implements AutoCloseable {
 
   private void reserve(long bytes, DType dtype, Shape shape, Device device) {
     Allocator refused = null;
-    Allocator a = this;
-    for (; a != null; a = a.parent) {
+    int levels = 0;
+    for (Allocator a = this; a != null; a = a.parent) {
+      levels++;
+    }
+    // The peaks take the counts reached only once every level has taken the bytes: an allocation
+    // that an ancestor refuses never happened, so it must not raise the peak below that ancestor.
+    long[] reached = new long[levels];
+    int level = 0;
+    for (Allocator a = this; a != null; a = a.parent, level++) {
       synchronized (a) {
         if (a == this) {
           requireOpen();
@@ -251,7 +258,7 @@ public final class Allocator implements AutoCloseable {
           break;
         }
         a.allocated += bytes;
-        a.peak = Math.max(a.peak, a.allocated);
+        reached[level] = a.allocated;
       }
     }
     if (refused != null) {
@@ -268,6 +275,12 @@ public final class Allocator implements AutoCloseable {
       throw new OutOfMemoryException("allocator '" + refused.name + "' cannot take " + bytes
           + " bytes for " + Storage.describe(dtype, shape, device) + ": it holds " + held + " of its limit of "
           + refused.limit + " bytes");
+    }
+    level = 0;
+    for (Allocator a = this; a != null; a = a.parent, level++) {
+      synchronized (a) {
+        a.peak = Math.max(a.peak, reached[level]);
+      }
     }
     listener.onAllocation(this, bytes);
   }

@@ -102,6 +102,9 @@ final class HostTransfer {
       throw new IllegalArgumentException("buffer has " + buffer.remaining() + " bytes remaining, "
           + t.describe() + " needs " + bytes);
     }
+    if (bytes == 0) {
+      return; // nothing to write, and a view of no bytes is not empty in HostMemory
+    }
     try (Tensor h = onHost(t, t.dtype())) {
       ByteBuffer slice = buffer.duplicate().order(buffer.order()); // duplicate() alone is big-endian
       slice.limit(slice.position() + (int) bytes);
