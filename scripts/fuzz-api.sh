@@ -7,7 +7,7 @@
 # the seed and the call to replay with --seed S --calls N --trace.
 # Default: seeds 1..8, 300000 calls each (2.4 million, of which about half are the closes and the
 # operand factories around the other calls), 2 threads. Arguments go to the fuzzer:
-#   --seed S | --seeds A..B, --calls N, --threads T, --trace, --enable CASE (a known-bug case).
+#   --seed S | --seeds A..B, --calls N, --threads T, --trace.
 # MAVEN_ARGS adds Maven options (e.g. -o offline); the build is CPU-only.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

@@ -4,6 +4,7 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -351,7 +352,8 @@ public final class Tensor implements AutoCloseable {
    * @return a new tensor from the same allocator, owned by the caller
    */
   public Tensor cast(DType target) {
-    return copyAs(target, device());
+    requireOpen();
+    return copyAs(Objects.requireNonNull(target, "target"), device());
   }
 
   /**
@@ -361,7 +363,8 @@ public final class Tensor implements AutoCloseable {
    * @return a new tensor from the same allocator, owned by the caller
    */
   public Tensor to(Device target) {
-    return copyAs(dtype, target);
+    requireOpen();
+    return copyAs(dtype, Objects.requireNonNull(target, "target"));
   }
 
   /**
@@ -530,7 +533,11 @@ public final class Tensor implements AutoCloseable {
         throw new IllegalArgumentException("shape " + Arrays.toString(newShape) + ": dimension " + i
             + " is negative");
       } else {
-        known = Math.multiplyExact(known, newShape[i]);
+        try {
+          known = Math.multiplyExact(known, newShape[i]);
+        } catch (ArithmeticException e) {
+          throw new IllegalArgumentException("shape " + Arrays.toString(newShape) + " has more than 2^63 elements");
+        }
       }
     }
     long[] dims = newShape.clone();

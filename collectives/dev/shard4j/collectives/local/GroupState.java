@@ -164,10 +164,11 @@ final class GroupState {
    * Posts this rank's call and waits until every rank has posted its own. Consecutive meetings
    * alternate parity, so a rank that has moved on never overwrites a call others still read.
    */
-  void arrive(int rank, Call call, int parity) {
+  void arrive(int rank, Call call, long meeting) {
+    int parity = (int) (meeting & 1);
     call.writeKey(keys[parity], GroupBarrier.slot(rank));
     calls[parity][GroupBarrier.slot(rank)] = call;
-    meet(rank, call, posted, "call");
+    meet(rank, call, meeting, posted, "call");
   }
 
   /** Whether rank q posted the same collective as rank 0 for the meeting of the given parity. */
@@ -183,12 +184,16 @@ final class GroupState {
   }
 
   /** Waits until every rank has done its part of the current collective. */
-  void finish(int rank, Call call) {
-    meet(rank, call, finished, "finish");
+  void finish(int rank, Call call, long meeting) {
+    meet(rank, call, meeting, finished, "finish");
   }
 
-  private void meet(int rank, Call call, AtomicLongArray marks, String stage) {
-    marks.set(GroupBarrier.slot(rank), call.seq());
+  /**
+   * Waits at the meeting-th meeting of the group's collectives. Meetings count collectives only,
+   * so they agree across ranks where sequence numbers do not (after transfers some ranks made).
+   */
+  private void meet(int rank, Call call, long meeting, AtomicLongArray marks, String stage) {
+    marks.set(GroupBarrier.slot(rank), meeting);
     boolean passed;
     try {
       passed = barrier.await(rank, timeout.toNanos());
@@ -199,7 +204,7 @@ final class GroupState {
       }
       List<Integer> missing = new ArrayList<>();
       for (int q = 0; q < size; q++) {
-        if (marks.get(GroupBarrier.slot(q)) < call.seq()) {
+        if (marks.get(GroupBarrier.slot(q)) < meeting) {
           missing.add(q);
         }
       }

@@ -253,18 +253,19 @@ final class LocalCommunicator implements Communicator {
     Call c = new Call("split", ++sequence, null, 0, -1, null, null, null, color, key, false);
     LocalCommunicator[] made = new LocalCommunicator[1];
     submit(c, false, () -> {
-      int parity = (int) (++meetings & 1);
-      group.arrive(rank, c, parity);
-      made[0] = joinSplit(c, parity);
-      group.finish(rank, c);
+      long meeting = ++meetings;
+      group.arrive(rank, c, meeting);
+      made[0] = joinSplit(c, meeting);
+      group.finish(rank, c, meeting);
       if (made[0] != null && made[0].rank == 0) {
-        group.splits.remove(c.seq() + ":" + color);
+        group.splits.remove(meeting + ":" + color);
       }
     }).await();
     return made[0];
   }
 
-  private LocalCommunicator joinSplit(Call mine, int parity) {
+  private LocalCommunicator joinSplit(Call mine, long meeting) {
+    int parity = (int) (meeting & 1);
     if (mine.color() == NO_COLOR) {
       return null;
     }
@@ -276,7 +277,7 @@ final class LocalCommunicator implements Communicator {
     }
     members.sort((x, y) -> group.call(parity, x).key() != group.call(parity, y).key()
         ? Integer.compare(group.call(parity, x).key(), group.call(parity, y).key()) : Integer.compare(x, y));
-    GroupState sub = group.splits.computeIfAbsent(mine.seq() + ":" + mine.color(),
+    GroupState sub = group.splits.computeIfAbsent(meeting + ":" + mine.color(),
         k -> new GroupState(members.size(), group.timeout));
     return new LocalCommunicator(sub, members.indexOf(rank));
   }
@@ -358,12 +359,13 @@ final class LocalCommunicator implements Communicator {
 
   private Work submit(Call c, boolean async, Body body, Staged small) {
     return submit(c, async, () -> {
-      int parity = (int) (++meetings & 1);
+      long meeting = ++meetings;
+      int parity = (int) (meeting & 1);
       boolean quick = small != null && small.bytes(c) <= GroupState.SMALL_BYTES;
       if (quick) {
         small.stage(c, group.slot(rank, parity));
       }
-      group.arrive(rank, c, parity);
+      group.arrive(rank, c, meeting);
       verify(c, parity);
       // The ranks are the parallelism: each runs its pieces on its own thread, without the pool.
       // A staged collective is too small for the pool anyway (GroupState.SMALL_BYTES), which
@@ -389,7 +391,7 @@ final class LocalCommunicator implements Communicator {
         }
       }
       if (!quick) {
-        group.finish(rank, c);
+        group.finish(rank, c, meeting);
       }
     });
   }

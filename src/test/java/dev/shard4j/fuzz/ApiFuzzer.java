@@ -148,11 +148,6 @@ final class ApiFuzzer {
     return new Outcome.Result<>(value, null);
   }
 
-  /** A fill value for the dtype (see FactoryOps#fillValue). */
-  double fillValue(dev.shard4j.tensor.DType dtype) {
-    return factories.fillValue(dtype);
-  }
-
   /** At the end of a run: closes the copy plans and the streams of the copy ops. */
   void closePlansAndStreams() {
     plans.closeAll();

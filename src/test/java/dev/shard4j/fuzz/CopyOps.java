@@ -1,7 +1,6 @@
 package dev.shard4j.fuzz;
 
 import dev.shard4j.bindings.CudaUnavailableException;
-import dev.shard4j.fuzz.FuzzOptions.Case;
 import dev.shard4j.tensor.DType;
 import dev.shard4j.tensor.Device;
 import dev.shard4j.tensor.Stream;
@@ -149,7 +148,7 @@ final class CopyOps {
     int kind = g.r.nextInt(4);
     DType target = kind == 0 || kind == 2 ? t.dtype() : g.dtype();
     boolean toCuda = kind == 3 && !f.cuda && g.chance(30);
-    boolean nullArg = (kind == 1 || kind == 2) && g.chance(3) && f.options.on(Case.NULL_CAST_TARGET);
+    boolean nullArg = (kind == 1 || kind == 2) && g.chance(3);
     Outcome expected;
     Pool.Allocations allocs = null;
     if (t.closed) {
@@ -192,8 +191,8 @@ final class CopyOps {
   /** fill(double) or fill(long); it returns the tensor itself. */
   private void fill(ModelTensor t) {
     boolean asLong = g.chance(40);
-    long lv = asLong ? fillLong(t.dtype()) : 0;
-    double dv = asLong ? 0 : f.fillValue(t.dtype());
+    long lv = asLong ? g.longValue() : 0; // in an integer dtype's range or not: fills saturate
+    double dv = asLong ? 0 : g.value();
     long element = asLong ? fillLongElement(t.dtype(), lv) : FactoryOps.fillElement(t.dtype(), dv);
     String what = "t" + t.id + ".fill(" + (asLong ? lv + "L" : Double.toString(dv)) + ") of " + t;
     Outcome.Result<Tensor> result = f.call(asLong ? "Tensor.fill(long)" : "Tensor.fill(double)", what,
@@ -211,15 +210,6 @@ final class CopyOps {
       }
     }
     f.check(f.pool.verify(t.storage));
-  }
-
-  /** A long to fill with: within an integer dtype's range unless SATURATING_INTEGER_FILL is on. */
-  private long fillLong(DType t) {
-    long v = g.longValue();
-    if (t.isFloatingPoint() || f.options.on(Case.SATURATING_INTEGER_FILL)) {
-      return v;
-    }
-    return Math.max(Elements.min(t), Math.min(Elements.max(t), v)) == v ? v : g.inRange(t);
   }
 
   /** What fill(long) stores: exact (saturated) for integers, converted through a double for floats. */

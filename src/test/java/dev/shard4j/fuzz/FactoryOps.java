@@ -1,7 +1,6 @@
 package dev.shard4j.fuzz;
 
 import dev.shard4j.bindings.CudaUnavailableException;
-import dev.shard4j.fuzz.FuzzOptions.Case;
 import dev.shard4j.tensor.Allocator;
 import dev.shard4j.tensor.DType;
 import dev.shard4j.tensor.Device;
@@ -194,28 +193,13 @@ final class FactoryOps {
   private void zerosOrFull() {
     Target t = target(g.dtype(), true);
     boolean zeros = g.chance(30);
-    double value = zeros ? 0.0 : fillValue(t.dtype);
+    double value = zeros ? 0.0 : g.value(); // integer fills saturate
     String what = zeros ? describe("zeros", t) : describe("full", t).replace(")", ", " + value + ")");
     make(zeros ? "Tensors.zeros" : "Tensors.full", what, t, null, () -> filled(t, value),
         () -> zeros ? Tensors.zeros(real(t.allocator), t.dtype, t.device, t.shape)
             : Tensors.full(real(t.allocator), t.dtype, t.device, value, t.shape));
   }
 
-  /**
-   * A fill value for the dtype. Integer dtypes take values that truncate into their range unless
-   * SATURATING_INTEGER_FILL is on (today larger ones wrap instead of saturating).
-   */
-  double fillValue(DType dtype) {
-    double v = g.value();
-    if (dtype == null || dtype.isFloatingPoint() || f.options.on(Case.SATURATING_INTEGER_FILL)) {
-      return v;
-    }
-    double t = Double.isNaN(v) ? 0 : v < 0 ? Math.ceil(v) : Math.floor(v);
-    if (Double.isNaN(v) || (t >= Elements.min(dtype) && t <= Elements.max(dtype) && Math.abs(t) < 0x1p62)) {
-      return v;
-    }
-    return Elements.saturate(dtype, v) / 2;
-  }
 
   /** What fill(value) stores: floats converted; integers truncated toward zero and saturated. */
   static long fillElement(DType dtype, double value) {

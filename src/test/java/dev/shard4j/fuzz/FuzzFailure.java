@@ -23,9 +23,6 @@ final class FuzzFailure extends AssertionError {
     StringBuilder s = new StringBuilder("seed ").append(options.seed()).append(", call #").append(call).append(": ")
         .append(what).append("\n  replay: scripts/fuzz-api.sh --seed ").append(options.seed()).append(" --calls ")
         .append(call + 1);
-    for (FuzzOptions.Case c : options.enabled()) {
-      s.append(" --enable ").append(c);
-    }
     s.append(" --trace\n  the calls before it:");
     for (String line : recent) {
       s.append("\n    ").append(line);

@@ -1,9 +1,7 @@
 package dev.shard4j.fuzz;
 
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -18,7 +16,7 @@ import java.util.concurrent.atomic.AtomicReference;
  *
  * <p>Arguments: {@code --seed S} (one seed) or {@code --seeds A..B}, {@code --calls N} (per seed,
  * default 200000), {@code --threads T} (default 2), {@code --trace} (every call to standard
- * error), {@code --enable CASE} (a known-bug case of {@link FuzzOptions.Case}, repeatable).
+ * error).
  */
 public final class FuzzMain {
   static final long HANG_SECONDS = 300;
@@ -37,7 +35,6 @@ public final class FuzzMain {
     long calls = 200_000;
     int threads = 2;
     boolean trace = false;
-    Set<FuzzOptions.Case> enabled = EnumSet.noneOf(FuzzOptions.Case.class);
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--seed" -> {
@@ -52,16 +49,14 @@ public final class FuzzMain {
         case "--calls" -> calls = Long.parseLong(args[++i]);
         case "--threads" -> threads = Integer.parseInt(args[++i]);
         case "--trace" -> trace = true;
-        case "--enable" -> enabled.add(FuzzOptions.Case.parse(args[++i]));
         default -> throw new IllegalArgumentException("unknown argument " + args[i]);
       }
     }
     List<FuzzOptions> runs = new ArrayList<>();
     for (long s = first; s <= last; s++) {
-      runs.add(new FuzzOptions(s, calls, trace, enabled));
+      runs.add(new FuzzOptions(s, calls, trace));
     }
-    System.out.printf("fuzz: seeds %d..%d, %d calls each, %d threads, enabled %s%n", first, last, calls, threads,
-        enabled);
+    System.out.printf("fuzz: seeds %d..%d, %d calls each, %d threads%n", first, last, calls, threads);
     FuzzStats total = new FuzzStats();
     long start = System.nanoTime();
     List<String> failures = run(runs, threads, total);

@@ -3,7 +3,6 @@ package dev.shard4j.fuzz;
 import dev.shard4j.collectives.Communicator;
 import dev.shard4j.collectives.RedOp;
 import dev.shard4j.collectives.Work;
-import dev.shard4j.fuzz.FuzzOptions.Case;
 import dev.shard4j.tensor.Allocator;
 import dev.shard4j.tensor.DType;
 import dev.shard4j.tensor.Device;
@@ -40,11 +39,6 @@ final class RankSteps implements Callable<FuzzStats> {
   private final RankExchanges exchanges;
   private int step;
   private String current = "";
-  /**
-   * Whether some ranks have made calls the others have not (a send and its receive), after which
-   * split's sub-groups do not meet (a bug of LocalCommunicator; see SPLIT_AFTER_UNEVEN_SENDS).
-   */
-  private boolean unevenSequences;
 
   RankSteps(CollectiveEpisode episode, Communicator comm, Allocator allocator) {
     this.episode = episode;
@@ -212,12 +206,11 @@ final class RankSteps implements Callable<FuzzStats> {
       run(mine, "Communicator.barrier", comm::barrierAsync, comm::barrier);
     } else if (k < 70) {
       exchanges.pair(r, salt);
-      unevenSequences = true;
     } else if (k < 75) {
       exchanges.ring(r, mine, salt);
     } else if (k < 80) {
       exchanges.asyncBatch(r, mine, salt);
-    } else if (k < 84 && (!unevenSequences || episode.options.on(Case.SPLIT_AFTER_UNEVEN_SENDS))) {
+    } else if (k < 84) {
       exchanges.split(r);
     } else if (k < 95) {
       int victim = r.nextInt(world);
@@ -236,7 +229,7 @@ final class RankSteps implements Callable<FuzzStats> {
     } else if (k == 97 && world > 1) {
       failures.p2pMismatch(r);
       return true;
-    } else if (k == 98 && world > 1 && episode.options.on(Case.CONCURRENT_COMMUNICATOR_USE)) {
+    } else if (k == 98 && world > 1) {
       failures.concurrent(r, salt);
     } else {
       allReduce(r, mine, salt);

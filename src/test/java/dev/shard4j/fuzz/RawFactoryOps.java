@@ -1,6 +1,5 @@
 package dev.shard4j.fuzz;
 
-import dev.shard4j.fuzz.FuzzOptions.Case;
 import dev.shard4j.tensor.DType;
 import dev.shard4j.tensor.Device;
 import dev.shard4j.tensor.Tensors;
@@ -99,8 +98,7 @@ final class RawFactoryOps {
     int start = g.between(0, 9);
     int bytes = start + n * size + extra;
     ByteBuffer buffer = g.chance(50) ? ByteBuffer.allocateDirect(bytes + 3) : ByteBuffer.allocate(bytes + 3);
-    ByteOrder order = f.options.on(Case.FROM_BUFFER_BYTE_ORDER) && g.chance(50) ? ByteOrder.BIG_ENDIAN
-        : ByteOrder.nativeOrder();
+    ByteOrder order = g.chance(50) ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN;
     buffer.order(order);
     long[] raw = new long[n];
     buffer.position(start);

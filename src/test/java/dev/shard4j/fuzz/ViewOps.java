@@ -1,6 +1,5 @@
 package dev.shard4j.fuzz;
 
-import dev.shard4j.fuzz.FuzzOptions.Case;
 import dev.shard4j.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -198,7 +197,7 @@ final class ViewOps {
       s[g.r.nextInt(s.length)] = -1;
     }
     if (g.chance(12)) {
-      int k = g.r.nextInt(f.options.on(Case.VIEW_SHAPE_OVERFLOW) ? 5 : 4);
+      int k = g.r.nextInt(5);
       switch (n == 0 && k == 0 ? 3 : k) {
         case 0 -> {
           s = Arrays.copyOf(s, s.length + 1);
