@@ -31,6 +31,9 @@ int copy_strided(int, s4j_stream_t, const StridedLayout&, void*, int, const void
 int fill(int, s4j_stream_t, const StridedLayout&, void*, int, double, int64_t) { return absent(); }
 int relu(int, s4j_stream_t, int, int64_t, const void*, void*) { return absent(); }
 int relu_backward(int, s4j_stream_t, int, int64_t, const void*, const void*, void*) { return absent(); }
+int elementwise(int, s4j_stream_t, int, int, int64_t, const void*, const void*, void*, double, double) {
+  return absent();
+}
 
 int plan_upload(s4j_plan_s&) { return absent(); }
 int plan_release(s4j_plan_s&) { return S4J_OK; }

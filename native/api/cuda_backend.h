@@ -43,6 +43,8 @@ int relu_backward(int device, s4j_stream_t stream, int dtype, int64_t n, const v
                   void* grad_in);
 int fill(int device, s4j_stream_t stream, const StridedLayout& layout, void* dst, int dtype,
          double float_value, int64_t int_value);
+int elementwise(int device, s4j_stream_t stream, int op, int dtype, int64_t n, const void* a, const void* b,
+                void* out, double alpha, double beta);
 
 // Copies the plan's segments and tiles to the device (plan_release frees them).
 int plan_upload(s4j_plan_s& plan);

@@ -104,6 +104,20 @@ S4J_API int s4j_relu(int device, s4j_stream_t stream, int dtype, int64_t n, cons
 S4J_API int s4j_relu_backward(int device, s4j_stream_t stream, int dtype, int64_t n, const void* grad_out,
                               const void* out, void* grad_in);
 
+/* ---- elementwise arithmetic ---------------------------------------------------------------- */
+
+/* Operations of s4j_elementwise. */
+#define S4J_EW_ADD 0    /* out = a + alpha * b */
+#define S4J_EW_MUL 1    /* out = a * b */
+#define S4J_EW_AFFINE 2 /* out = alpha * a + beta (b unused, may be null) */
+
+/*
+ * out[i] = op(a[i], b[i]) over n contiguous elements of one float dtype, in fp32 (fp64 for F64)
+ * with one rounding to the dtype; out may be a or b exactly (in place), never partly.
+ */
+S4J_API int s4j_elementwise(int device, s4j_stream_t stream, int op, int dtype, int64_t n, const void* a,
+                            const void* b, void* out, double alpha, double beta);
+
 /* ---- streams and events -------------------------------------------------------------------- */
 
 S4J_API int s4j_stream_create(int device, s4j_stream_t* out);

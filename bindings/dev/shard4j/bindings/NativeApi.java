@@ -303,6 +303,27 @@ public final class NativeApi {
   }
 
   /**
+   * Elementwise arithmetic over contiguous elements of one float dtype.
+   *
+   * @param device CUDA ordinal or {@link #HOST}
+   * @param stream stream handle
+   * @param op {@link Shard4jNative#S4J_EW_ADD}, {@link Shard4jNative#S4J_EW_MUL} or
+   *     {@link Shard4jNative#S4J_EW_AFFINE}
+   * @param dtype float dtype code
+   * @param n elements
+   * @param a first input address
+   * @param b second input address (0 for the affine op)
+   * @param out output address (may be a or b)
+   * @param alpha factor
+   * @param beta addend of the affine op
+   */
+  public static void elementwise(int device, long stream, int op, int dtype, long n, long a, long b, long out,
+      double alpha, double beta) {
+    NativeLibrary.ensureLoaded();
+    Status.check(Shard4jNative.s4j_elementwise(device, stream, op, dtype, n, a, b, out, alpha, beta), "elementwise");
+  }
+
+  /**
    * Number of CUDA devices.
    *
    * @return the count

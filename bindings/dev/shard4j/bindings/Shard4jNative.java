@@ -317,6 +317,32 @@ public final class Shard4jNative {
       @Cast("int64_t") long n, @Cast("const void*") long gradOut, @Cast("const void*") long out,
       @Cast("void*") long gradIn);
 
+  /** s4j_elementwise op: out = a + alpha * b. */
+  public static final int S4J_EW_ADD = 0;
+  /** s4j_elementwise op: out = a * b. */
+  public static final int S4J_EW_MUL = 1;
+  /** s4j_elementwise op: out = alpha * a + beta (b unused). */
+  public static final int S4J_EW_AFFINE = 2;
+
+  /**
+   * out = op(a, b) over contiguous elements of one float dtype, in fp32 (fp64 for F64).
+   *
+   * @param device device or S4J_HOST
+   * @param stream handle
+   * @param op S4J_EW_ADD, S4J_EW_MUL or S4J_EW_AFFINE
+   * @param dtype float dtype code
+   * @param n elements
+   * @param a address of the first input
+   * @param b address of the second input (0 for the affine op)
+   * @param out address of the output (may be a or b)
+   * @param alpha factor of the op
+   * @param beta addend of the affine op
+   * @return status
+   */
+  public static native int s4j_elementwise(int device, @Cast("s4j_stream_t") long stream, int op, int dtype,
+      @Cast("int64_t") long n, @Cast("const void*") long a, @Cast("const void*") long b, @Cast("void*") long out,
+      double alpha, double beta);
+
   /**
    * Creates a copy plan.
    *

@@ -1,0 +1,93 @@
+package dev.shard4j.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.shard4j.bindings.Cuda;
+import dev.shard4j.tensor.DType;
+import dev.shard4j.tensor.Device;
+import dev.shard4j.tensor.Tensor;
+import dev.shard4j.tensor.Tensors;
+import dev.shard4j.testing.KernelFixture;
+import java.nio.ByteBuffer;
+import java.util.Random;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The CUDA model kernels (elementwise, GELU, bias, LayerNorm, ...) against their CPU kernels, which
+ * the other tests check against plain Java references: bit for bit where both sides run the same
+ * element math, within a tolerance where the order of a reduction or a libm function differs.
+ */
+@Tag("gpu")
+class GpuModelKernelsTest {
+  private static final Device GPU = Device.cuda(0);
+  private KernelFixture f;
+
+  @BeforeEach
+  void requireGpu() {
+    assumeTrue(Cuda.available(), "no CUDA device: " + Cuda.probe().reason());
+    f = new KernelFixture("gpu-model-kernels-test");
+  }
+
+  @AfterEach
+  void close() {
+    if (f != null) {
+      f.close();
+    }
+  }
+
+  private Tensor random(Random r, DType dtype, long... shape) {
+    return f.keep(Tensors.normal(f.allocator(), dtype, Device.CPU, r.nextLong(), 0, 2, shape));
+  }
+
+  private Tensor gpu(Tensor host) {
+    return f.keep(host.to(GPU));
+  }
+
+  private Tensor poisonedGpu(DType dtype, long... shape) {
+    return f.keep(Tensors.full(f.allocator(), dtype, GPU, Double.NaN, shape));
+  }
+
+  private static byte[] bytes(Tensor t) {
+    ByteBuffer b = ByteBuffer.allocate((int) (t.numel() * t.dtype().byteSize()));
+    t.copyTo(b);
+    return b.array();
+  }
+
+  private static void sameBits(Tensor host, Tensor gpu, String what) {
+    assertArrayEquals(bytes(host), bytes(gpu), what);
+  }
+
+  private static void near(Tensor host, Tensor gpu, double tolerance, String what) {
+    KernelFixture.close(host.toDoubleArray(), gpu.toDoubleArray(), tolerance, tolerance, what);
+  }
+
+  @Test
+  void elementwiseMatchesTheHostBitForBit() {
+    Random r = new Random(21);
+    for (DType dtype : new DType[] {DType.F32, DType.BF16, DType.F16, DType.F64}) {
+      long n = 100_003;
+      Tensor a = random(r, dtype, n);
+      Tensor b = random(r, dtype, n);
+      Tensor ad = gpu(a);
+      Tensor bd = gpu(b);
+      Tensor out = f.poisoned(dtype, n);
+      Tensor outd = poisonedGpu(dtype, n);
+      Elementwise.add(a, b, 0.37, out, null);
+      Elementwise.add(ad, bd, 0.37, outd, null);
+      sameBits(out, outd, "add " + dtype);
+      Elementwise.mul(a, b, out, null);
+      Elementwise.mul(ad, bd, outd, null);
+      sameBits(out, outd, "mul " + dtype);
+      Elementwise.affine(a, -1.3, 0.25, out, null);
+      Elementwise.affine(ad, -1.3, 0.25, outd, null);
+      sameBits(out, outd, "affine " + dtype);
+      Elementwise.axpy(0.5, a, b, null);
+      Elementwise.axpy(0.5, ad, bd, null);
+      sameBits(b, bd, "axpy " + dtype);
+    }
+  }
+}
