@@ -34,6 +34,10 @@ int relu_backward(int, s4j_stream_t, int, int64_t, const void*, const void*, voi
 int elementwise(int, s4j_stream_t, int, int, int64_t, const void*, const void*, void*, double, double) {
   return absent();
 }
+int gelu(int, s4j_stream_t, int, int64_t, const void*, void*) { return absent(); }
+int gelu_backward(int, s4j_stream_t, int, int64_t, const void*, const void*, void*) { return absent(); }
+int bias_add(int, s4j_stream_t, int, int64_t, int64_t, const void*, const void*, void*) { return absent(); }
+int bias_grad(int, s4j_stream_t, int, int64_t, int64_t, const void*, void*, int, int) { return absent(); }
 
 int plan_upload(s4j_plan_s&) { return absent(); }
 int plan_release(s4j_plan_s&) { return S4J_OK; }

@@ -45,6 +45,13 @@ int fill(int device, s4j_stream_t stream, const StridedLayout& layout, void* dst
          double float_value, int64_t int_value);
 int elementwise(int device, s4j_stream_t stream, int op, int dtype, int64_t n, const void* a, const void* b,
                 void* out, double alpha, double beta);
+int gelu(int device, s4j_stream_t stream, int dtype, int64_t n, const void* in, void* out);
+int gelu_backward(int device, s4j_stream_t stream, int dtype, int64_t n, const void* grad_out, const void* in,
+                  void* grad_in);
+int bias_add(int device, s4j_stream_t stream, int dtype, int64_t rows, int64_t cols, const void* in,
+             const void* bias, void* out);
+int bias_grad(int device, s4j_stream_t stream, int dtype, int64_t rows, int64_t cols, const void* grad_out,
+              void* grad_bias, int grad_bias_dtype, int accumulate);
 
 // Copies the plan's segments and tiles to the device (plan_release frees them).
 int plan_upload(s4j_plan_s& plan);

@@ -118,6 +118,24 @@ S4J_API int s4j_relu_backward(int device, s4j_stream_t stream, int dtype, int64_
 S4J_API int s4j_elementwise(int device, s4j_stream_t stream, int op, int dtype, int64_t n, const void* a,
                             const void* b, void* out, double alpha, double beta);
 
+/* ---- GPT-2 activations and biases ----------------------------------------------------------- */
+
+/* The model kernels below take F32 or BF16 tensors and compute in fp32; BF16 results are rounded
+ * to nearest even from the fp32 value. Matrices are row-major [rows, cols], contiguous. */
+
+/* out = gelu(in), the tanh approximation of GPT-2, over n elements; out may be in. */
+S4J_API int s4j_gelu(int device, s4j_stream_t stream, int dtype, int64_t n, const void* in, void* out);
+/* grad_in = grad_out * gelu'(in); grad_in may be grad_out or in. */
+S4J_API int s4j_gelu_backward(int device, s4j_stream_t stream, int dtype, int64_t n, const void* grad_out,
+                              const void* in, void* grad_in);
+/* out[r][c] = in[r][c] + bias[c]; out may be in. */
+S4J_API int s4j_bias_add(int device, s4j_stream_t stream, int dtype, int64_t rows, int64_t cols, const void* in,
+                         const void* bias, void* out);
+/* grad_bias[c] = (accumulate ? grad_bias[c] : 0) + sum over r of grad_out[r][c], the sum in fp32 in row
+ * order (deterministic, the same bits on the host and the GPU); grad_bias_dtype is F32 or dtype. */
+S4J_API int s4j_bias_grad(int device, s4j_stream_t stream, int dtype, int64_t rows, int64_t cols,
+                          const void* grad_out, void* grad_bias, int grad_bias_dtype, int accumulate);
+
 /* ---- streams and events -------------------------------------------------------------------- */
 
 S4J_API int s4j_stream_create(int device, s4j_stream_t* out);

@@ -324,6 +324,74 @@ public final class NativeApi {
   }
 
   /**
+   * GELU (tanh form) over contiguous F32 or BF16 elements.
+   *
+   * @param device CUDA ordinal or {@link #HOST}
+   * @param stream stream handle
+   * @param dtype F32 or BF16 code
+   * @param n elements
+   * @param in input address
+   * @param out output address (may be in)
+   */
+  public static void gelu(int device, long stream, int dtype, long n, long in, long out) {
+    NativeLibrary.ensureLoaded();
+    Status.check(Shard4jNative.s4j_gelu(device, stream, dtype, n, in, out), "gelu");
+  }
+
+  /**
+   * The gradient of GELU from its input.
+   *
+   * @param device CUDA ordinal or {@link #HOST}
+   * @param stream stream handle
+   * @param dtype F32 or BF16 code
+   * @param n elements
+   * @param gradOut gradient of the output
+   * @param in the input of the forward
+   * @param gradIn gradient of the input (may be gradOut or in)
+   */
+  public static void geluBackward(int device, long stream, int dtype, long n, long gradOut, long in, long gradIn) {
+    NativeLibrary.ensureLoaded();
+    Status.check(Shard4jNative.s4j_gelu_backward(device, stream, dtype, n, gradOut, in, gradIn), "gelu backward");
+  }
+
+  /**
+   * Adds a bias to every row of a row-major matrix.
+   *
+   * @param device CUDA ordinal or {@link #HOST}
+   * @param stream stream handle
+   * @param dtype F32 or BF16 code
+   * @param rows rows
+   * @param cols columns
+   * @param in input address
+   * @param bias bias address
+   * @param out output address (may be in)
+   */
+  public static void biasAdd(int device, long stream, int dtype, long rows, long cols, long in, long bias, long out) {
+    NativeLibrary.ensureLoaded();
+    Status.check(Shard4jNative.s4j_bias_add(device, stream, dtype, rows, cols, in, bias, out), "bias add");
+  }
+
+  /**
+   * The bias gradient: column sums of the output gradient.
+   *
+   * @param device CUDA ordinal or {@link #HOST}
+   * @param stream stream handle
+   * @param dtype F32 or BF16 code of gradOut
+   * @param rows rows
+   * @param cols columns
+   * @param gradOut output gradient address
+   * @param gradBias bias gradient address
+   * @param gradBiasDtype F32 or dtype
+   * @param accumulate add to gradBias instead of overwriting it
+   */
+  public static void biasGrad(int device, long stream, int dtype, long rows, long cols, long gradOut, long gradBias,
+      int gradBiasDtype, boolean accumulate) {
+    NativeLibrary.ensureLoaded();
+    Status.check(Shard4jNative.s4j_bias_grad(device, stream, dtype, rows, cols, gradOut, gradBias, gradBiasDtype,
+        accumulate ? 1 : 0), "bias gradient");
+  }
+
+  /**
    * Number of CUDA devices.
    *
    * @return the count

@@ -344,6 +344,71 @@ public final class Shard4jNative {
       double alpha, double beta);
 
   /**
+   * out = gelu(in), GPT-2's tanh approximation, over contiguous F32 or BF16 elements.
+   *
+   * @param device device or S4J_HOST
+   * @param stream handle
+   * @param dtype F32 or BF16 code
+   * @param n elements
+   * @param in address of the input
+   * @param out address of the output (may be in)
+   * @return status
+   */
+  public static native int s4j_gelu(int device, @Cast("s4j_stream_t") long stream, int dtype,
+      @Cast("int64_t") long n, @Cast("const void*") long in, @Cast("void*") long out);
+
+  /**
+   * gradIn = gradOut * gelu'(in).
+   *
+   * @param device device or S4J_HOST
+   * @param stream handle
+   * @param dtype F32 or BF16 code
+   * @param n elements
+   * @param gradOut address of the gradient of gelu's output
+   * @param in address of gelu's input
+   * @param gradIn address of the gradient of gelu's input (may be gradOut or in)
+   * @return status
+   */
+  public static native int s4j_gelu_backward(int device, @Cast("s4j_stream_t") long stream, int dtype,
+      @Cast("int64_t") long n, @Cast("const void*") long gradOut, @Cast("const void*") long in,
+      @Cast("void*") long gradIn);
+
+  /**
+   * out[r][c] = in[r][c] + bias[c].
+   *
+   * @param device device or S4J_HOST
+   * @param stream handle
+   * @param dtype F32 or BF16 code
+   * @param rows rows
+   * @param cols columns, the length of bias
+   * @param in address of the input
+   * @param bias address of the bias
+   * @param out address of the output (may be in)
+   * @return status
+   */
+  public static native int s4j_bias_add(int device, @Cast("s4j_stream_t") long stream, int dtype,
+      @Cast("int64_t") long rows, @Cast("int64_t") long cols, @Cast("const void*") long in,
+      @Cast("const void*") long bias, @Cast("void*") long out);
+
+  /**
+   * gradBias[c] = (accumulate ? gradBias[c] : 0) + sum over rows of gradOut[r][c], in fp32 in row order.
+   *
+   * @param device device or S4J_HOST
+   * @param stream handle
+   * @param dtype F32 or BF16 code of gradOut
+   * @param rows rows
+   * @param cols columns
+   * @param gradOut address of the output gradient
+   * @param gradBias address of the bias gradient
+   * @param gradBiasDtype F32 or dtype
+   * @param accumulate nonzero to add to gradBias
+   * @return status
+   */
+  public static native int s4j_bias_grad(int device, @Cast("s4j_stream_t") long stream, int dtype,
+      @Cast("int64_t") long rows, @Cast("int64_t") long cols, @Cast("const void*") long gradOut,
+      @Cast("void*") long gradBias, int gradBiasDtype, int accumulate);
+
+  /**
    * Creates a copy plan.
    *
    * @param device device or S4J_HOST

@@ -90,4 +90,40 @@ class GpuModelKernelsTest {
       sameBits(b, bd, "axpy " + dtype);
     }
   }
+
+  @Test
+  void geluAndBiasMatchTheHost() {
+    Random r = new Random(22);
+    for (DType dtype : new DType[] {DType.F32, DType.BF16}) {
+      long rows = 1031;
+      long cols = 771;
+      Tensor x = random(r, dtype, rows, cols);
+      Tensor g = random(r, dtype, rows, cols);
+      Tensor b = random(r, dtype, cols);
+      Tensor xd = gpu(x);
+      Tensor gd = gpu(g);
+      Tensor bd = gpu(b);
+      Tensor y = f.poisoned(dtype, rows, cols);
+      Tensor yd = poisonedGpu(dtype, rows, cols);
+      double tol = dtype == DType.BF16 ? 8e-3 : 1e-6;
+      Gelu.forward(x, y, null);
+      Gelu.forward(xd, yd, null);
+      near(y, yd, tol, "gelu " + dtype); // tanhf of the host and the device may differ in the last bit
+      Gelu.backward(g, x, y, null);
+      Gelu.backward(gd, xd, yd, null);
+      near(y, yd, tol, "gelu backward " + dtype);
+      Bias.add(x, b, y, null);
+      Bias.add(xd, bd, yd, null);
+      sameBits(y, yd, "bias add " + dtype);
+      for (DType gradType : new DType[] {DType.F32, dtype}) {
+        Tensor db = f.poisoned(gradType, cols);
+        Tensor dbd = poisonedGpu(gradType, cols);
+        Bias.backward(g, db, false, null);
+        Bias.backward(gd, dbd, false, null);
+        Bias.backward(g, db, true, null);
+        Bias.backward(gd, dbd, true, null);
+        sameBits(db, dbd, "bias grad " + dtype + " into " + gradType);
+      }
+    }
+  }
 }
