@@ -38,6 +38,14 @@ int gelu(int, s4j_stream_t, int, int64_t, const void*, void*) { return absent();
 int gelu_backward(int, s4j_stream_t, int, int64_t, const void*, const void*, void*) { return absent(); }
 int bias_add(int, s4j_stream_t, int, int64_t, int64_t, const void*, const void*, void*) { return absent(); }
 int bias_grad(int, s4j_stream_t, int, int64_t, int64_t, const void*, void*, int, int) { return absent(); }
+int layernorm(int, s4j_stream_t, int, int64_t, int64_t, const void*, const void*, const void*, float, void*, float*,
+              float*) {
+  return absent();
+}
+int layernorm_backward(int, s4j_stream_t, int, int64_t, int64_t, const void*, const void*, const void*, const float*,
+                       const float*, void*, void*, void*, int, int) {
+  return absent();
+}
 
 int plan_upload(s4j_plan_s&) { return absent(); }
 int plan_release(s4j_plan_s&) { return S4J_OK; }

@@ -52,6 +52,11 @@ int bias_add(int device, s4j_stream_t stream, int dtype, int64_t rows, int64_t c
              const void* bias, void* out);
 int bias_grad(int device, s4j_stream_t stream, int dtype, int64_t rows, int64_t cols, const void* grad_out,
               void* grad_bias, int grad_bias_dtype, int accumulate);
+int layernorm(int device, s4j_stream_t stream, int dtype, int64_t rows, int64_t cols, const void* in,
+              const void* weight, const void* bias, float eps, void* out, float* mean, float* rstd);
+int layernorm_backward(int device, s4j_stream_t stream, int dtype, int64_t rows, int64_t cols, const void* grad_out,
+                       const void* in, const void* weight, const float* mean, const float* rstd, void* grad_in,
+                       void* grad_weight, void* grad_bias, int param_grad_dtype, int accumulate);
 
 // Copies the plan's segments and tiles to the device (plan_release frees them).
 int plan_upload(s4j_plan_s& plan);

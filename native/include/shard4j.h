@@ -136,6 +136,22 @@ S4J_API int s4j_bias_add(int device, s4j_stream_t stream, int dtype, int64_t row
 S4J_API int s4j_bias_grad(int device, s4j_stream_t stream, int dtype, int64_t rows, int64_t cols,
                           const void* grad_out, void* grad_bias, int grad_bias_dtype, int accumulate);
 
+/* ---- LayerNorm --------------------------------------------------------------------------------- */
+
+/* out = (in - mean) * rstd * weight + bias over each row of [rows, cols] (cols > 0), as
+ * torch.nn.LayerNorm over the last dimension (biased variance, rstd = 1 / sqrt(var + eps)); the row
+ * statistics are fp32 and saved to mean and rstd ([rows] each; either may be null). weight and bias
+ * are [cols] of dtype; out may be in. */
+S4J_API int s4j_layernorm(int device, s4j_stream_t stream, int dtype, int64_t rows, int64_t cols, const void* in,
+                          const void* weight, const void* bias, double eps, void* out, float* mean, float* rstd);
+/* The gradients of LayerNorm from its input and saved statistics: grad_in ([rows, cols], dtype; may
+ * be grad_out), and grad_weight, grad_bias ([cols] of param_grad_dtype, F32 or dtype; overwritten,
+ * or added to when accumulate is nonzero), whose column sums run in row order (deterministic). */
+S4J_API int s4j_layernorm_backward(int device, s4j_stream_t stream, int dtype, int64_t rows, int64_t cols,
+                                   const void* grad_out, const void* in, const void* weight, const float* mean,
+                                   const float* rstd, void* grad_in, void* grad_weight, void* grad_bias,
+                                   int param_grad_dtype, int accumulate);
+
 /* ---- streams and events -------------------------------------------------------------------- */
 
 S4J_API int s4j_stream_create(int device, s4j_stream_t* out);

@@ -392,6 +392,56 @@ public final class NativeApi {
   }
 
   /**
+   * LayerNorm over the last dimension of a row-major matrix, saving the fp32 row statistics.
+   *
+   * @param device CUDA ordinal or {@link #HOST}
+   * @param stream stream handle
+   * @param dtype F32 or BF16 code
+   * @param rows rows
+   * @param cols columns
+   * @param in input address
+   * @param weight weight address
+   * @param bias bias address
+   * @param eps added to the variance
+   * @param out output address (may be in)
+   * @param mean fp32 means address (0: not saved)
+   * @param rstd fp32 reciprocal standard deviations address (0: not saved)
+   */
+  public static void layerNorm(int device, long stream, int dtype, long rows, long cols, long in, long weight,
+      long bias, double eps, long out, long mean, long rstd) {
+    NativeLibrary.ensureLoaded();
+    Status.check(Shard4jNative.s4j_layernorm(device, stream, dtype, rows, cols, in, weight, bias, eps, out, mean,
+        rstd), "layer norm");
+  }
+
+  /**
+   * The gradients of LayerNorm from its input and saved statistics.
+   *
+   * @param device CUDA ordinal or {@link #HOST}
+   * @param stream stream handle
+   * @param dtype F32 or BF16 code
+   * @param rows rows
+   * @param cols columns
+   * @param gradOut output gradient address
+   * @param in forward input address
+   * @param weight weight address
+   * @param mean saved means address
+   * @param rstd saved reciprocal standard deviations address
+   * @param gradIn input gradient address (may be gradOut)
+   * @param gradWeight weight gradient address
+   * @param gradBias bias gradient address
+   * @param paramGradDtype F32 or dtype
+   * @param accumulate add to the parameter gradients instead of overwriting them
+   */
+  public static void layerNormBackward(int device, long stream, int dtype, long rows, long cols, long gradOut,
+      long in, long weight, long mean, long rstd, long gradIn, long gradWeight, long gradBias, int paramGradDtype,
+      boolean accumulate) {
+    NativeLibrary.ensureLoaded();
+    Status.check(Shard4jNative.s4j_layernorm_backward(device, stream, dtype, rows, cols, gradOut, in, weight, mean,
+        rstd, gradIn, gradWeight, gradBias, paramGradDtype, accumulate ? 1 : 0), "layer norm backward");
+  }
+
+  /**
    * Number of CUDA devices.
    *
    * @return the count

@@ -409,6 +409,54 @@ public final class Shard4jNative {
       @Cast("void*") long gradBias, int gradBiasDtype, int accumulate);
 
   /**
+   * LayerNorm over the last dimension of a row-major [rows, cols] matrix.
+   *
+   * @param device device or S4J_HOST
+   * @param stream handle
+   * @param dtype F32 or BF16 code
+   * @param rows rows
+   * @param cols columns (&gt; 0)
+   * @param in address of the input
+   * @param weight address of the [cols] weight
+   * @param bias address of the [cols] bias
+   * @param eps added to the variance
+   * @param out address of the output (may be in)
+   * @param mean address of the [rows] fp32 means (0: not saved)
+   * @param rstd address of the [rows] fp32 reciprocal standard deviations (0: not saved)
+   * @return status
+   */
+  public static native int s4j_layernorm(int device, @Cast("s4j_stream_t") long stream, int dtype,
+      @Cast("int64_t") long rows, @Cast("int64_t") long cols, @Cast("const void*") long in,
+      @Cast("const void*") long weight, @Cast("const void*") long bias, double eps, @Cast("void*") long out,
+      @Cast("float*") long mean, @Cast("float*") long rstd);
+
+  /**
+   * The gradients of LayerNorm.
+   *
+   * @param device device or S4J_HOST
+   * @param stream handle
+   * @param dtype F32 or BF16 code
+   * @param rows rows
+   * @param cols columns (&gt; 0)
+   * @param gradOut address of the output gradient
+   * @param in address of the forward's input
+   * @param weight address of the weight
+   * @param mean address of the saved means
+   * @param rstd address of the saved reciprocal standard deviations
+   * @param gradIn address of the input gradient (may be gradOut)
+   * @param gradWeight address of the weight gradient
+   * @param gradBias address of the bias gradient
+   * @param paramGradDtype F32 or dtype
+   * @param accumulate nonzero to add to the parameter gradients
+   * @return status
+   */
+  public static native int s4j_layernorm_backward(int device, @Cast("s4j_stream_t") long stream, int dtype,
+      @Cast("int64_t") long rows, @Cast("int64_t") long cols, @Cast("const void*") long gradOut,
+      @Cast("const void*") long in, @Cast("const void*") long weight, @Cast("const float*") long mean,
+      @Cast("const float*") long rstd, @Cast("void*") long gradIn, @Cast("void*") long gradWeight,
+      @Cast("void*") long gradBias, int paramGradDtype, int accumulate);
+
+  /**
    * Creates a copy plan.
    *
    * @param device device or S4J_HOST

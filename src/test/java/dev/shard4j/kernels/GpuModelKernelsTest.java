@@ -126,4 +126,41 @@ class GpuModelKernelsTest {
       }
     }
   }
+
+  @Test
+  void layerNormMatchesTheHost() {
+    Random r = new Random(23);
+    for (DType dtype : new DType[] {DType.F32, DType.BF16}) {
+      long rows = 517;
+      long cols = 771;
+      Tensor x = random(r, dtype, rows, cols);
+      Tensor g = random(r, dtype, rows, cols);
+      Tensor w = random(r, dtype, cols);
+      Tensor b = random(r, dtype, cols);
+      Tensor y = f.poisoned(dtype, rows, cols);
+      Tensor mean = f.poisoned(DType.F32, rows);
+      Tensor rstd = f.poisoned(DType.F32, rows);
+      Tensor yd = poisonedGpu(dtype, rows, cols);
+      Tensor meand = poisonedGpu(DType.F32, rows);
+      Tensor rstdd = poisonedGpu(DType.F32, rows);
+      LayerNorm.forward(x, w, b, 1e-5, y, mean, rstd, null);
+      LayerNorm.forward(gpu(x), gpu(w), gpu(b), 1e-5, yd, meand, rstdd, null);
+      double tol = dtype == DType.BF16 ? 1e-2 : 1e-5; // the row sums run in another order
+      near(y, yd, tol, "layer norm " + dtype);
+      near(mean, meand, 1e-5, "mean " + dtype);
+      near(rstd, rstdd, 1e-5, "rstd " + dtype);
+      Tensor dx = f.poisoned(dtype, rows, cols);
+      Tensor dw = f.poisoned(DType.F32, cols);
+      Tensor db = f.poisoned(DType.F32, cols);
+      Tensor dxd = poisonedGpu(dtype, rows, cols);
+      Tensor dwd = poisonedGpu(DType.F32, cols);
+      Tensor dbd = poisonedGpu(DType.F32, cols);
+      // the same statistics on both sides, so that the parameter gradients agree bit for bit
+      LayerNorm.backward(g, x, w, mean, rstd, dx, dw, db, false, null);
+      LayerNorm.backward(gpu(g), gpu(x), gpu(w), gpu(mean), gpu(rstd), dxd, dwd, dbd, false, null);
+      near(dx, dxd, tol * 10, "layer norm dx " + dtype);
+      sameBits(dw, dwd, "layer norm dweight " + dtype);
+      sameBits(db, dbd, "layer norm dbias " + dtype);
+    }
+  }
 }
