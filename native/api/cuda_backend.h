@@ -57,6 +57,11 @@ int layernorm(int device, s4j_stream_t stream, int dtype, int64_t rows, int64_t 
 int layernorm_backward(int device, s4j_stream_t stream, int dtype, int64_t rows, int64_t cols, const void* grad_out,
                        const void* in, const void* weight, const float* mean, const float* rstd, void* grad_in,
                        void* grad_weight, void* grad_bias, int param_grad_dtype, int accumulate);
+int cross_entropy(int device, s4j_stream_t stream, int dtype, int64_t rows, int64_t vocab, const void* logits,
+                  const void* targets, int target_dtype, float* losses, float* mean);
+int cross_entropy_backward(int device, s4j_stream_t stream, int dtype, int64_t rows, int64_t vocab, const void* logits,
+                           const void* targets, int target_dtype, const float* grad_losses, float scale,
+                           void* grad_logits);
 
 // Copies the plan's segments and tiles to the device (plan_release frees them).
 int plan_upload(s4j_plan_s& plan);

@@ -152,6 +152,22 @@ S4J_API int s4j_layernorm_backward(int device, s4j_stream_t stream, int dtype, i
                                    const float* rstd, void* grad_in, void* grad_weight, void* grad_bias,
                                    int param_grad_dtype, int accumulate);
 
+/* ---- softmax + cross-entropy --------------------------------------------------------------------- */
+
+/* losses[r] = logsumexp(logits[r]) - logits[r][targets[r]] over [rows, vocab] logits (vocab > 0) and
+ * [rows] targets of target_dtype (I32 or I64), in fp32; when mean is not null, *mean = the mean of
+ * the losses, summed in row order. Nothing but losses (and mean) is written. Host targets outside
+ * [0, vocab) are refused before any work; on a GPU, where they cannot be read first, such a row's
+ * loss is NaN. */
+S4J_API int s4j_cross_entropy(int device, s4j_stream_t stream, int dtype, int64_t rows, int64_t vocab,
+                              const void* logits, const void* targets, int target_dtype, float* losses, float* mean);
+/* grad_logits[r][v] = (softmax(logits[r])[v] - (v == targets[r])) * g[r], g[r] = grad_losses[r] * scale,
+ * or scale alone when grad_losses is null (scale = 1 / rows for the mean loss). grad_logits may be
+ * logits itself, so that no more than the logits is ever stored. Targets as above (NaN rows on a GPU). */
+S4J_API int s4j_cross_entropy_backward(int device, s4j_stream_t stream, int dtype, int64_t rows, int64_t vocab,
+                                       const void* logits, const void* targets, int target_dtype,
+                                       const float* grad_losses, double scale, void* grad_logits);
+
 /* ---- streams and events -------------------------------------------------------------------- */
 
 S4J_API int s4j_stream_create(int device, s4j_stream_t* out);

@@ -442,6 +442,49 @@ public final class NativeApi {
   }
 
   /**
+   * Per-row softmax cross-entropy losses, and optionally their mean.
+   *
+   * @param device CUDA ordinal or {@link #HOST}
+   * @param stream stream handle
+   * @param dtype F32 or BF16 code of the logits
+   * @param rows rows
+   * @param vocab columns
+   * @param logits logits address
+   * @param targets targets address
+   * @param targetDtype I32 or I64 code
+   * @param losses fp32 losses address
+   * @param mean fp32 mean address (0: not computed)
+   */
+  public static void crossEntropy(int device, long stream, int dtype, long rows, long vocab, long logits, long targets,
+      int targetDtype, long losses, long mean) {
+    NativeLibrary.ensureLoaded();
+    Status.check(Shard4jNative.s4j_cross_entropy(device, stream, dtype, rows, vocab, logits, targets, targetDtype,
+        losses, mean), "cross-entropy");
+  }
+
+  /**
+   * The gradient of the cross-entropy losses with respect to the logits.
+   *
+   * @param device CUDA ordinal or {@link #HOST}
+   * @param stream stream handle
+   * @param dtype F32 or BF16 code of the logits
+   * @param rows rows
+   * @param vocab columns
+   * @param logits logits address
+   * @param targets targets address
+   * @param targetDtype I32 or I64 code
+   * @param gradLosses fp32 loss gradients address (0: all one)
+   * @param scale factor of every row's gradient
+   * @param gradLogits gradient address (may be logits)
+   */
+  public static void crossEntropyBackward(int device, long stream, int dtype, long rows, long vocab, long logits,
+      long targets, int targetDtype, long gradLosses, double scale, long gradLogits) {
+    NativeLibrary.ensureLoaded();
+    Status.check(Shard4jNative.s4j_cross_entropy_backward(device, stream, dtype, rows, vocab, logits, targets,
+        targetDtype, gradLosses, scale, gradLogits), "cross-entropy backward");
+  }
+
+  /**
    * Number of CUDA devices.
    *
    * @return the count

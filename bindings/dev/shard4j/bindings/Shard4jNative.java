@@ -457,6 +457,46 @@ public final class Shard4jNative {
       @Cast("void*") long gradBias, int paramGradDtype, int accumulate);
 
   /**
+   * Per-row softmax cross-entropy losses over a vocabulary, and optionally their mean.
+   *
+   * @param device device or S4J_HOST
+   * @param stream handle
+   * @param dtype F32 or BF16 code of the logits
+   * @param rows rows
+   * @param vocab columns (&gt; 0)
+   * @param logits address of the [rows, vocab] logits
+   * @param targets address of the [rows] targets
+   * @param targetDtype I32 or I64 code
+   * @param losses address of the [rows] fp32 losses
+   * @param mean address of the fp32 mean loss (0: not computed)
+   * @return status
+   */
+  public static native int s4j_cross_entropy(int device, @Cast("s4j_stream_t") long stream, int dtype,
+      @Cast("int64_t") long rows, @Cast("int64_t") long vocab, @Cast("const void*") long logits,
+      @Cast("const void*") long targets, int targetDtype, @Cast("float*") long losses, @Cast("float*") long mean);
+
+  /**
+   * The gradient of the cross-entropy losses with respect to the logits.
+   *
+   * @param device device or S4J_HOST
+   * @param stream handle
+   * @param dtype F32 or BF16 code of the logits
+   * @param rows rows
+   * @param vocab columns (&gt; 0)
+   * @param logits address of the logits
+   * @param targets address of the targets
+   * @param targetDtype I32 or I64 code
+   * @param gradLosses address of the [rows] fp32 loss gradients (0: all one)
+   * @param scale factor of every row's gradient
+   * @param gradLogits address of the logits' gradient (may be logits)
+   * @return status
+   */
+  public static native int s4j_cross_entropy_backward(int device, @Cast("s4j_stream_t") long stream, int dtype,
+      @Cast("int64_t") long rows, @Cast("int64_t") long vocab, @Cast("const void*") long logits,
+      @Cast("const void*") long targets, int targetDtype, @Cast("const float*") long gradLosses, double scale,
+      @Cast("void*") long gradLogits);
+
+  /**
    * Creates a copy plan.
    *
    * @param device device or S4J_HOST

@@ -1,6 +1,7 @@
 package dev.shard4j.kernels;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.shard4j.bindings.Cuda;
@@ -161,6 +162,41 @@ class GpuModelKernelsTest {
       near(dx, dxd, tol * 10, "layer norm dx " + dtype);
       sameBits(dw, dwd, "layer norm dweight " + dtype);
       sameBits(db, dbd, "layer norm dbias " + dtype);
+    }
+  }
+
+  @Test
+  void crossEntropyMatchesTheHost() {
+    Random r = new Random(24);
+    for (DType dtype : new DType[] {DType.F32, DType.BF16}) {
+      int rows = 67;
+      int vocab = 50257;
+      Tensor logits = random(r, dtype, rows, vocab);
+      int[] t = new int[rows];
+      for (int i = 0; i < rows; i++) {
+        t[i] = r.nextInt(vocab);
+      }
+      Tensor targets = f.ints(t, DType.I32, rows);
+      Tensor losses = f.poisoned(DType.F32, rows);
+      Tensor mean = f.poisoned(DType.F32, 1);
+      Tensor lossesd = poisonedGpu(DType.F32, rows);
+      Tensor meand = poisonedGpu(DType.F32, 1);
+      Tensor logitsd = gpu(logits);
+      Tensor targetsd = gpu(targets);
+      CrossEntropy.forward(logits, targets, losses, mean, null);
+      CrossEntropy.forward(logitsd, targetsd, lossesd, meand, null);
+      near(losses, lossesd, 1e-5, "losses " + dtype); // expf and the order of the sums differ
+      near(mean, meand, 1e-5, "mean loss " + dtype);
+      Tensor grad = f.poisoned(dtype, rows, vocab);
+      CrossEntropy.backward(logits, targets, null, 1.0 / rows, grad, null);
+      CrossEntropy.backward(logitsd, targetsd, null, 1.0 / rows, logitsd, null); // in place on the GPU
+      near(grad, logitsd, dtype == DType.BF16 ? 1e-2 : 1e-5, "gradient " + dtype);
+      // a target outside the vocabulary cannot be checked on the GPU: its row's loss is NaN
+      t[3] = vocab;
+      Tensor bad = gpu(f.ints(t, DType.I64, rows));
+      CrossEntropy.forward(gpu(logits), bad, lossesd, null, null);
+      double[] l = lossesd.toDoubleArray();
+      assertTrue(Double.isNaN(l[3]) && !Double.isNaN(l[2]), "row 3 NaN, row 2 not");
     }
   }
 }
