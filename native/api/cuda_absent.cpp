@@ -53,6 +53,14 @@ int cross_entropy_backward(int, s4j_stream_t, int, int64_t, int64_t, const void*
                            float, void*) {
   return absent();
 }
+int embedding(int, s4j_stream_t, int, int64_t, int64_t, int64_t, int64_t, const void*, int, const void*, const void*,
+              void*) {
+  return absent();
+}
+int embedding_backward(int, s4j_stream_t, int, int64_t, int64_t, int64_t, int64_t, int64_t, const void*, int,
+                       const void*, float*, float*, int) {
+  return absent();
+}
 
 int plan_upload(s4j_plan_s&) { return absent(); }
 int plan_release(s4j_plan_s&) { return S4J_OK; }

@@ -62,6 +62,11 @@ int cross_entropy(int device, s4j_stream_t stream, int dtype, int64_t rows, int6
 int cross_entropy_backward(int device, s4j_stream_t stream, int dtype, int64_t rows, int64_t vocab, const void* logits,
                            const void* targets, int target_dtype, const float* grad_losses, float scale,
                            void* grad_logits);
+int embedding(int device, s4j_stream_t stream, int dtype, int64_t batch, int64_t seq, int64_t channels, int64_t vocab,
+              const void* tokens, int token_dtype, const void* wte, const void* wpe, void* out);
+int embedding_backward(int device, s4j_stream_t stream, int dtype, int64_t batch, int64_t seq, int64_t channels,
+                       int64_t vocab, int64_t positions, const void* tokens, int token_dtype, const void* grad_out,
+                       float* grad_wte, float* grad_wpe, int accumulate);
 
 // Copies the plan's segments and tiles to the device (plan_release frees them).
 int plan_upload(s4j_plan_s& plan);

@@ -168,6 +168,23 @@ S4J_API int s4j_cross_entropy_backward(int device, s4j_stream_t stream, int dtyp
                                        const void* logits, const void* targets, int target_dtype,
                                        const float* grad_losses, double scale, void* grad_logits);
 
+/* ---- token + position embedding ------------------------------------------------------------------ */
+
+/* out[b][t][c] = wte[tokens[b][t]][c] + wpe[t][c] for tokens [batch, seq] of token_dtype (I32 or I64),
+ * wte [vocab, channels] and wpe [positions, channels] (positions >= seq) of dtype, in fp32. Host
+ * tokens outside [0, vocab) are refused before any work; on a GPU such a position's output row is NaN. */
+S4J_API int s4j_embedding(int device, s4j_stream_t stream, int dtype, int64_t batch, int64_t seq, int64_t channels,
+                          int64_t vocab, int64_t positions, const void* tokens, int token_dtype, const void* wte,
+                          const void* wpe, void* out);
+/* The fp32 gradients of wte and wpe from grad_out [batch, seq, channels] of dtype: overwritten (rows
+ * of tokens that do not occur, and positions past seq, become 0) or added to when accumulate is
+ * nonzero. A token that repeats adds its gradients in position order: deterministic, the same bits
+ * on the host and the GPU. Out-of-range tokens as above (skipped on a GPU). */
+S4J_API int s4j_embedding_backward(int device, s4j_stream_t stream, int dtype, int64_t batch, int64_t seq,
+                                   int64_t channels, int64_t vocab, int64_t positions, const void* tokens,
+                                   int token_dtype, const void* grad_out, float* grad_wte, float* grad_wpe,
+                                   int accumulate);
+
 /* ---- streams and events -------------------------------------------------------------------- */
 
 S4J_API int s4j_stream_create(int device, s4j_stream_t* out);

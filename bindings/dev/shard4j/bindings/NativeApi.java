@@ -485,6 +485,56 @@ public final class NativeApi {
   }
 
   /**
+   * Token + position embedding.
+   *
+   * @param device CUDA ordinal or {@link #HOST}
+   * @param stream stream handle
+   * @param dtype F32 or BF16 code
+   * @param batch sequences
+   * @param seq tokens per sequence
+   * @param channels embedding width
+   * @param vocab rows of wte
+   * @param positions rows of wpe
+   * @param tokens token ids address
+   * @param tokenDtype I32 or I64 code
+   * @param wte token embedding address
+   * @param wpe position embedding address
+   * @param out output address
+   */
+  public static void embedding(int device, long stream, int dtype, long batch, long seq, long channels, long vocab,
+      long positions, long tokens, int tokenDtype, long wte, long wpe, long out) {
+    NativeLibrary.ensureLoaded();
+    Status.check(Shard4jNative.s4j_embedding(device, stream, dtype, batch, seq, channels, vocab, positions, tokens,
+        tokenDtype, wte, wpe, out), "embedding");
+  }
+
+  /**
+   * The fp32 gradients of the token and position embeddings.
+   *
+   * @param device CUDA ordinal or {@link #HOST}
+   * @param stream stream handle
+   * @param dtype F32 or BF16 code of gradOut
+   * @param batch sequences
+   * @param seq tokens per sequence
+   * @param channels embedding width
+   * @param vocab rows of gradWte
+   * @param positions rows of gradWpe
+   * @param tokens token ids address
+   * @param tokenDtype I32 or I64 code
+   * @param gradOut output gradient address
+   * @param gradWte fp32 token embedding gradient address
+   * @param gradWpe fp32 position embedding gradient address
+   * @param accumulate add to the gradients instead of overwriting them
+   */
+  public static void embeddingBackward(int device, long stream, int dtype, long batch, long seq, long channels,
+      long vocab, long positions, long tokens, int tokenDtype, long gradOut, long gradWte, long gradWpe,
+      boolean accumulate) {
+    NativeLibrary.ensureLoaded();
+    Status.check(Shard4jNative.s4j_embedding_backward(device, stream, dtype, batch, seq, channels, vocab, positions,
+        tokens, tokenDtype, gradOut, gradWte, gradWpe, accumulate ? 1 : 0), "embedding backward");
+  }
+
+  /**
    * Number of CUDA devices.
    *
    * @return the count

@@ -497,6 +497,53 @@ public final class Shard4jNative {
       @Cast("void*") long gradLogits);
 
   /**
+   * Token + position embedding: out[b][t] = wte[tokens[b][t]] + wpe[t].
+   *
+   * @param device device or S4J_HOST
+   * @param stream handle
+   * @param dtype F32 or BF16 code
+   * @param batch sequences
+   * @param seq tokens per sequence
+   * @param channels embedding width
+   * @param vocab rows of wte
+   * @param positions rows of wpe (&gt;= seq)
+   * @param tokens address of the [batch, seq] token ids
+   * @param tokenDtype I32 or I64 code
+   * @param wte address of the token embedding
+   * @param wpe address of the position embedding
+   * @param out address of the [batch, seq, channels] output
+   * @return status
+   */
+  public static native int s4j_embedding(int device, @Cast("s4j_stream_t") long stream, int dtype,
+      @Cast("int64_t") long batch, @Cast("int64_t") long seq, @Cast("int64_t") long channels,
+      @Cast("int64_t") long vocab, @Cast("int64_t") long positions, @Cast("const void*") long tokens, int tokenDtype,
+      @Cast("const void*") long wte, @Cast("const void*") long wpe, @Cast("void*") long out);
+
+  /**
+   * The fp32 gradients of the token and position embeddings.
+   *
+   * @param device device or S4J_HOST
+   * @param stream handle
+   * @param dtype F32 or BF16 code of gradOut
+   * @param batch sequences
+   * @param seq tokens per sequence
+   * @param channels embedding width
+   * @param vocab rows of gradWte
+   * @param positions rows of gradWpe
+   * @param tokens address of the token ids
+   * @param tokenDtype I32 or I64 code
+   * @param gradOut address of the output gradient
+   * @param gradWte address of the fp32 token embedding gradient
+   * @param gradWpe address of the fp32 position embedding gradient
+   * @param accumulate nonzero to add to the gradients
+   * @return status
+   */
+  public static native int s4j_embedding_backward(int device, @Cast("s4j_stream_t") long stream, int dtype,
+      @Cast("int64_t") long batch, @Cast("int64_t") long seq, @Cast("int64_t") long channels,
+      @Cast("int64_t") long vocab, @Cast("int64_t") long positions, @Cast("const void*") long tokens, int tokenDtype,
+      @Cast("const void*") long gradOut, @Cast("float*") long gradWte, @Cast("float*") long gradWpe, int accumulate);
+
+  /**
    * Creates a copy plan.
    *
    * @param device device or S4J_HOST

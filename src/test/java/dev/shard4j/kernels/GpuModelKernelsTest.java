@@ -199,4 +199,40 @@ class GpuModelKernelsTest {
       assertTrue(Double.isNaN(l[3]) && !Double.isNaN(l[2]), "row 3 NaN, row 2 not");
     }
   }
+
+  @Test
+  void embeddingMatchesTheHostBitForBit() {
+    Random r = new Random(25);
+    for (DType dtype : new DType[] {DType.F32, DType.BF16}) {
+      int b = 3;
+      int t = 129;
+      int v = 50257;
+      int c = 77;
+      int[] ids = new int[b * t];
+      for (int i = 0; i < ids.length; i++) {
+        ids[i] = r.nextInt(40); // many repeats
+      }
+      Tensor tokens = f.ints(ids, DType.I32, b, t);
+      Tensor wte = random(r, dtype, v, c);
+      Tensor wpe = random(r, dtype, t + 3, c);
+      Tensor g = random(r, dtype, b, t, c);
+      Tensor y = f.poisoned(dtype, b, t, c);
+      Tensor yd = poisonedGpu(dtype, b, t, c);
+      Embedding.forward(tokens, wte, wpe, y, null);
+      Embedding.forward(gpu(tokens), gpu(wte), gpu(wpe), yd, null);
+      sameBits(y, yd, "embedding " + dtype);
+      Tensor dwte = f.poisoned(DType.F32, v, c);
+      Tensor dwpe = f.poisoned(DType.F32, t + 3, c);
+      Tensor dwted = poisonedGpu(DType.F32, v, c);
+      Tensor dwped = poisonedGpu(DType.F32, t + 3, c);
+      Tensor tokensd = gpu(tokens);
+      Tensor gd = gpu(g);
+      for (boolean accumulate : new boolean[] {false, true}) {
+        Embedding.backward(tokens, g, dwte, dwpe, accumulate, null);
+        Embedding.backward(tokensd, gd, dwted, dwped, accumulate, null);
+        sameBits(dwte, dwted, "dwte " + dtype + (accumulate ? " accumulated" : ""));
+        sameBits(dwpe, dwped, "dwpe " + dtype + (accumulate ? " accumulated" : ""));
+      }
+    }
+  }
 }
