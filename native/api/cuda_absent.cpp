@@ -61,6 +61,10 @@ int embedding_backward(int, s4j_stream_t, int, int64_t, int64_t, int64_t, int64_
                        const void*, float*, float*, int) {
   return absent();
 }
+int causal_softmax(int, s4j_stream_t, int, int64_t, int64_t, float, const void*, void*) { return absent(); }
+int causal_softmax_backward(int, s4j_stream_t, int, int64_t, int64_t, float, const void*, const void*, void*) {
+  return absent();
+}
 
 int plan_upload(s4j_plan_s&) { return absent(); }
 int plan_release(s4j_plan_s&) { return S4J_OK; }

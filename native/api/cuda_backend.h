@@ -67,6 +67,10 @@ int embedding(int device, s4j_stream_t stream, int dtype, int64_t batch, int64_t
 int embedding_backward(int device, s4j_stream_t stream, int dtype, int64_t batch, int64_t seq, int64_t channels,
                        int64_t vocab, int64_t positions, const void* tokens, int token_dtype, const void* grad_out,
                        float* grad_wte, float* grad_wpe, int accumulate);
+int causal_softmax(int device, s4j_stream_t stream, int dtype, int64_t batch, int64_t seq, float scale,
+                   const void* scores, void* probs);
+int causal_softmax_backward(int device, s4j_stream_t stream, int dtype, int64_t batch, int64_t seq, float scale,
+                            const void* probs, const void* grad_probs, void* grad_scores);
 
 // Copies the plan's segments and tiles to the device (plan_release frees them).
 int plan_upload(s4j_plan_s& plan);

@@ -185,6 +185,18 @@ S4J_API int s4j_embedding_backward(int device, s4j_stream_t stream, int dtype, i
                                    int token_dtype, const void* grad_out, float* grad_wte, float* grad_wpe,
                                    int accumulate);
 
+/* ---- causal attention softmax ------------------------------------------------------------------ */
+
+/* probs[b][i][j] = softmax over j <= i of scale * scores[b][i][j], and exactly 0 for j > i, over
+ * [batch, seq, seq] scores of dtype, in fp32: the fused scale + causal mask + softmax of
+ * self-attention. probs may be scores. */
+S4J_API int s4j_causal_softmax(int device, s4j_stream_t stream, int dtype, int64_t batch, int64_t seq, double scale,
+                               const void* scores, void* probs);
+/* grad_scores = scale * probs * (grad_probs - rowsum(probs * grad_probs)), 0 where masked; grad_scores
+ * may be grad_probs. */
+S4J_API int s4j_causal_softmax_backward(int device, s4j_stream_t stream, int dtype, int64_t batch, int64_t seq,
+                                        double scale, const void* probs, const void* grad_probs, void* grad_scores);
+
 /* ---- streams and events -------------------------------------------------------------------- */
 
 S4J_API int s4j_stream_create(int device, s4j_stream_t* out);

@@ -535,6 +535,45 @@ public final class NativeApi {
   }
 
   /**
+   * The fused scale + causal mask + softmax of attention scores.
+   *
+   * @param device CUDA ordinal or {@link #HOST}
+   * @param stream stream handle
+   * @param dtype F32 or BF16 code
+   * @param batch score matrices
+   * @param seq rows and columns of each
+   * @param scale factor of the scores
+   * @param scores scores address
+   * @param probs probabilities address (may be scores)
+   */
+  public static void causalSoftmax(int device, long stream, int dtype, long batch, long seq, double scale, long scores,
+      long probs) {
+    NativeLibrary.ensureLoaded();
+    Status.check(Shard4jNative.s4j_causal_softmax(device, stream, dtype, batch, seq, scale, scores, probs),
+        "causal softmax");
+  }
+
+  /**
+   * The gradient of the fused scale + causal mask + softmax.
+   *
+   * @param device CUDA ordinal or {@link #HOST}
+   * @param stream stream handle
+   * @param dtype F32 or BF16 code
+   * @param batch score matrices
+   * @param seq rows and columns of each
+   * @param scale factor of the scores
+   * @param probs the forward's probabilities address
+   * @param gradProbs their gradient's address
+   * @param gradScores the scores' gradient address (may be gradProbs)
+   */
+  public static void causalSoftmaxBackward(int device, long stream, int dtype, long batch, long seq, double scale,
+      long probs, long gradProbs, long gradScores) {
+    NativeLibrary.ensureLoaded();
+    Status.check(Shard4jNative.s4j_causal_softmax_backward(device, stream, dtype, batch, seq, scale, probs, gradProbs,
+        gradScores), "causal softmax backward");
+  }
+
+  /**
    * Number of CUDA devices.
    *
    * @return the count

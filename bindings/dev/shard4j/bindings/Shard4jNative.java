@@ -544,6 +544,41 @@ public final class Shard4jNative {
       @Cast("const void*") long gradOut, @Cast("float*") long gradWte, @Cast("float*") long gradWpe, int accumulate);
 
   /**
+   * The fused scale + causal mask + softmax of attention scores.
+   *
+   * @param device device or S4J_HOST
+   * @param stream handle
+   * @param dtype F32 or BF16 code
+   * @param batch score matrices
+   * @param seq rows and columns of each
+   * @param scale factor of the scores
+   * @param scores address of the [batch, seq, seq] scores
+   * @param probs address of the probabilities (may be scores)
+   * @return status
+   */
+  public static native int s4j_causal_softmax(int device, @Cast("s4j_stream_t") long stream, int dtype,
+      @Cast("int64_t") long batch, @Cast("int64_t") long seq, double scale, @Cast("const void*") long scores,
+      @Cast("void*") long probs);
+
+  /**
+   * The gradient of the fused scale + causal mask + softmax.
+   *
+   * @param device device or S4J_HOST
+   * @param stream handle
+   * @param dtype F32 or BF16 code
+   * @param batch score matrices
+   * @param seq rows and columns of each
+   * @param scale factor of the scores
+   * @param probs address of the forward's probabilities
+   * @param gradProbs address of their gradient
+   * @param gradScores address of the scores' gradient (may be gradProbs)
+   * @return status
+   */
+  public static native int s4j_causal_softmax_backward(int device, @Cast("s4j_stream_t") long stream, int dtype,
+      @Cast("int64_t") long batch, @Cast("int64_t") long seq, double scale, @Cast("const void*") long probs,
+      @Cast("const void*") long gradProbs, @Cast("void*") long gradScores);
+
+  /**
    * Creates a copy plan.
    *
    * @param device device or S4J_HOST

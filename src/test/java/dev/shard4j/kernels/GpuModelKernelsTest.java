@@ -235,4 +235,36 @@ class GpuModelKernelsTest {
       }
     }
   }
+
+  @Test
+  void causalSoftmaxAndAttentionMatchTheHost() {
+    Random r = new Random(26);
+    for (DType dtype : new DType[] {DType.F32, DType.BF16}) {
+      int n = 12;
+      int t = 129;
+      int hs = 64;
+      double tol = dtype == DType.BF16 ? 2e-2 : 1e-5; // row sums in another order, cuBLAS against OpenBLAS
+      Tensor scores = random(r, dtype, n, t, t);
+      Tensor g = random(r, dtype, n, t, t);
+      Tensor p = f.poisoned(dtype, n, t, t);
+      Tensor pd = poisonedGpu(dtype, n, t, t);
+      CausalSoftmax.forward(scores, 0.125, p, null);
+      CausalSoftmax.forward(gpu(scores), 0.125, pd, null);
+      near(p, pd, tol, "causal softmax " + dtype);
+      Tensor ds = f.poisoned(dtype, n, t, t);
+      Tensor dsd = poisonedGpu(dtype, n, t, t);
+      CausalSoftmax.backward(p, g, 0.125, ds, null);
+      CausalSoftmax.backward(gpu(p), gpu(g), 0.125, dsd, null);
+      near(ds, dsd, tol, "causal softmax backward " + dtype);
+      Tensor q = random(r, dtype, n, t, hs);
+      Tensor k = random(r, dtype, n, t, hs);
+      Tensor v = random(r, dtype, n, t, hs);
+      Tensor out = f.poisoned(dtype, n, t, hs);
+      Tensor outd = poisonedGpu(dtype, n, t, hs);
+      Tensor probsd = poisonedGpu(dtype, n, t, t);
+      CausalSelfAttention.forward(q, k, v, p, out, null);
+      CausalSelfAttention.forward(gpu(q), gpu(k), gpu(v), probsd, outd, null);
+      near(out, outd, tol * 10, "attention " + dtype);
+    }
+  }
 }
