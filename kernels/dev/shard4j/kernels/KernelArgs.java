@@ -2,6 +2,7 @@ package dev.shard4j.kernels;
 
 import dev.shard4j.tensor.DType;
 import dev.shard4j.tensor.Tensor;
+import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.Set;
 
@@ -48,9 +49,9 @@ final class KernelArgs {
       throw new IllegalArgumentException(name + " has dtype " + t.dtype() + ", expected " + dtype);
     }
     Checks.sameDevice(t, like.device(), name);
-    if (!java.util.Arrays.equals(t.shape().toArray(), dims)) {
+    if (!Arrays.equals(t.shape().toArray(), dims)) {
       throw new IllegalArgumentException(name + " has shape " + t.shape() + ", expected "
-          + java.util.Arrays.toString(dims));
+          + Arrays.toString(dims));
     }
     return t;
   }
