@@ -31,6 +31,40 @@ int copy_strided(int, s4j_stream_t, const StridedLayout&, void*, int, const void
 int fill(int, s4j_stream_t, const StridedLayout&, void*, int, double, int64_t) { return absent(); }
 int relu(int, s4j_stream_t, int, int64_t, const void*, void*) { return absent(); }
 int relu_backward(int, s4j_stream_t, int, int64_t, const void*, const void*, void*) { return absent(); }
+int elementwise(int, s4j_stream_t, int, int, int64_t, const void*, const void*, void*, double, double) {
+  return absent();
+}
+int gelu(int, s4j_stream_t, int, int64_t, const void*, void*) { return absent(); }
+int gelu_backward(int, s4j_stream_t, int, int64_t, const void*, const void*, void*) { return absent(); }
+int bias_add(int, s4j_stream_t, int, int64_t, int64_t, const void*, const void*, void*) { return absent(); }
+int bias_grad(int, s4j_stream_t, int, int64_t, int64_t, const void*, void*, int, int) { return absent(); }
+int layernorm(int, s4j_stream_t, int, int64_t, int64_t, const void*, const void*, const void*, float, void*, float*,
+              float*) {
+  return absent();
+}
+int layernorm_backward(int, s4j_stream_t, int, int64_t, int64_t, const void*, const void*, const void*, const float*,
+                       const float*, void*, void*, void*, int, int) {
+  return absent();
+}
+int cross_entropy(int, s4j_stream_t, int, int64_t, int64_t, const void*, const void*, int, float*, float*) {
+  return absent();
+}
+int cross_entropy_backward(int, s4j_stream_t, int, int64_t, int64_t, const void*, const void*, int, const float*,
+                           float, void*) {
+  return absent();
+}
+int embedding(int, s4j_stream_t, int, int64_t, int64_t, int64_t, int64_t, const void*, int, const void*, const void*,
+              void*) {
+  return absent();
+}
+int embedding_backward(int, s4j_stream_t, int, int64_t, int64_t, int64_t, int64_t, int64_t, const void*, int,
+                       const void*, float*, float*, int) {
+  return absent();
+}
+int causal_softmax(int, s4j_stream_t, int, int64_t, int64_t, float, const void*, void*) { return absent(); }
+int causal_softmax_backward(int, s4j_stream_t, int, int64_t, int64_t, float, const void*, const void*, void*) {
+  return absent();
+}
 
 int plan_upload(s4j_plan_s&) { return absent(); }
 int plan_release(s4j_plan_s&) { return S4J_OK; }

@@ -43,6 +43,34 @@ int relu_backward(int device, s4j_stream_t stream, int dtype, int64_t n, const v
                   void* grad_in);
 int fill(int device, s4j_stream_t stream, const StridedLayout& layout, void* dst, int dtype,
          double float_value, int64_t int_value);
+int elementwise(int device, s4j_stream_t stream, int op, int dtype, int64_t n, const void* a, const void* b,
+                void* out, double alpha, double beta);
+int gelu(int device, s4j_stream_t stream, int dtype, int64_t n, const void* in, void* out);
+int gelu_backward(int device, s4j_stream_t stream, int dtype, int64_t n, const void* grad_out, const void* in,
+                  void* grad_in);
+int bias_add(int device, s4j_stream_t stream, int dtype, int64_t rows, int64_t cols, const void* in,
+             const void* bias, void* out);
+int bias_grad(int device, s4j_stream_t stream, int dtype, int64_t rows, int64_t cols, const void* grad_out,
+              void* grad_bias, int grad_bias_dtype, int accumulate);
+int layernorm(int device, s4j_stream_t stream, int dtype, int64_t rows, int64_t cols, const void* in,
+              const void* weight, const void* bias, float eps, void* out, float* mean, float* rstd);
+int layernorm_backward(int device, s4j_stream_t stream, int dtype, int64_t rows, int64_t cols, const void* grad_out,
+                       const void* in, const void* weight, const float* mean, const float* rstd, void* grad_in,
+                       void* grad_weight, void* grad_bias, int param_grad_dtype, int accumulate);
+int cross_entropy(int device, s4j_stream_t stream, int dtype, int64_t rows, int64_t vocab, const void* logits,
+                  const void* targets, int target_dtype, float* losses, float* mean);
+int cross_entropy_backward(int device, s4j_stream_t stream, int dtype, int64_t rows, int64_t vocab, const void* logits,
+                           const void* targets, int target_dtype, const float* grad_losses, float scale,
+                           void* grad_logits);
+int embedding(int device, s4j_stream_t stream, int dtype, int64_t batch, int64_t seq, int64_t channels, int64_t vocab,
+              const void* tokens, int token_dtype, const void* wte, const void* wpe, void* out);
+int embedding_backward(int device, s4j_stream_t stream, int dtype, int64_t batch, int64_t seq, int64_t channels,
+                       int64_t vocab, int64_t positions, const void* tokens, int token_dtype, const void* grad_out,
+                       float* grad_wte, float* grad_wpe, int accumulate);
+int causal_softmax(int device, s4j_stream_t stream, int dtype, int64_t batch, int64_t seq, float scale,
+                   const void* scores, void* probs);
+int causal_softmax_backward(int device, s4j_stream_t stream, int dtype, int64_t batch, int64_t seq, float scale,
+                            const void* probs, const void* grad_probs, void* grad_scores);
 
 // Copies the plan's segments and tiles to the device (plan_release frees them).
 int plan_upload(s4j_plan_s& plan);

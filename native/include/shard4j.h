@@ -104,6 +104,99 @@ S4J_API int s4j_relu(int device, s4j_stream_t stream, int dtype, int64_t n, cons
 S4J_API int s4j_relu_backward(int device, s4j_stream_t stream, int dtype, int64_t n, const void* grad_out,
                               const void* out, void* grad_in);
 
+/* ---- elementwise arithmetic ---------------------------------------------------------------- */
+
+/* Operations of s4j_elementwise. */
+#define S4J_EW_ADD 0    /* out = a + alpha * b */
+#define S4J_EW_MUL 1    /* out = a * b */
+#define S4J_EW_AFFINE 2 /* out = alpha * a + beta (b unused, may be null) */
+
+/*
+ * out[i] = op(a[i], b[i]) over n contiguous elements of one float dtype, in fp32 (fp64 for F64)
+ * with one rounding to the dtype; out may be a or b exactly (in place), never partly.
+ */
+S4J_API int s4j_elementwise(int device, s4j_stream_t stream, int op, int dtype, int64_t n, const void* a,
+                            const void* b, void* out, double alpha, double beta);
+
+/* ---- GPT-2 activations and biases ----------------------------------------------------------- */
+
+/* The model kernels below take F32 or BF16 tensors and compute in fp32; BF16 results are rounded
+ * to nearest even from the fp32 value. Matrices are row-major [rows, cols], contiguous. */
+
+/* out = gelu(in), the tanh approximation of GPT-2, over n elements; out may be in. */
+S4J_API int s4j_gelu(int device, s4j_stream_t stream, int dtype, int64_t n, const void* in, void* out);
+/* grad_in = grad_out * gelu'(in); grad_in may be grad_out or in. */
+S4J_API int s4j_gelu_backward(int device, s4j_stream_t stream, int dtype, int64_t n, const void* grad_out,
+                              const void* in, void* grad_in);
+/* out[r][c] = in[r][c] + bias[c]; out may be in. */
+S4J_API int s4j_bias_add(int device, s4j_stream_t stream, int dtype, int64_t rows, int64_t cols, const void* in,
+                         const void* bias, void* out);
+/* grad_bias[c] = (accumulate ? grad_bias[c] : 0) + sum over r of grad_out[r][c], the sum in fp32 in row
+ * order (deterministic, the same bits on the host and the GPU); grad_bias_dtype is F32 or dtype. */
+S4J_API int s4j_bias_grad(int device, s4j_stream_t stream, int dtype, int64_t rows, int64_t cols,
+                          const void* grad_out, void* grad_bias, int grad_bias_dtype, int accumulate);
+
+/* ---- LayerNorm --------------------------------------------------------------------------------- */
+
+/* out = (in - mean) * rstd * weight + bias over each row of [rows, cols] (cols > 0), as
+ * torch.nn.LayerNorm over the last dimension (biased variance, rstd = 1 / sqrt(var + eps)); the row
+ * statistics are fp32 and saved to mean and rstd ([rows] each; either may be null). weight and bias
+ * are [cols] of dtype; out may be in. */
+S4J_API int s4j_layernorm(int device, s4j_stream_t stream, int dtype, int64_t rows, int64_t cols, const void* in,
+                          const void* weight, const void* bias, double eps, void* out, float* mean, float* rstd);
+/* The gradients of LayerNorm from its input and saved statistics: grad_in ([rows, cols], dtype; may
+ * be grad_out), and grad_weight, grad_bias ([cols] of param_grad_dtype, F32 or dtype; overwritten,
+ * or added to when accumulate is nonzero), whose column sums run in row order (deterministic). */
+S4J_API int s4j_layernorm_backward(int device, s4j_stream_t stream, int dtype, int64_t rows, int64_t cols,
+                                   const void* grad_out, const void* in, const void* weight, const float* mean,
+                                   const float* rstd, void* grad_in, void* grad_weight, void* grad_bias,
+                                   int param_grad_dtype, int accumulate);
+
+/* ---- softmax + cross-entropy --------------------------------------------------------------------- */
+
+/* losses[r] = logsumexp(logits[r]) - logits[r][targets[r]] over [rows, vocab] logits (vocab > 0) and
+ * [rows] targets of target_dtype (I32 or I64), in fp32; when mean is not null, *mean = the mean of
+ * the losses, summed in row order. Nothing but losses (and mean) is written. Host targets outside
+ * [0, vocab) are refused before any work; on a GPU, where they cannot be read first, such a row's
+ * loss is NaN. */
+S4J_API int s4j_cross_entropy(int device, s4j_stream_t stream, int dtype, int64_t rows, int64_t vocab,
+                              const void* logits, const void* targets, int target_dtype, float* losses, float* mean);
+/* grad_logits[r][v] = (softmax(logits[r])[v] - (v == targets[r])) * g[r], g[r] = grad_losses[r] * scale,
+ * or scale alone when grad_losses is null (scale = 1 / rows for the mean loss). grad_logits may be
+ * logits itself, so that no more than the logits is ever stored. Targets as above (NaN rows on a GPU). */
+S4J_API int s4j_cross_entropy_backward(int device, s4j_stream_t stream, int dtype, int64_t rows, int64_t vocab,
+                                       const void* logits, const void* targets, int target_dtype,
+                                       const float* grad_losses, double scale, void* grad_logits);
+
+/* ---- token + position embedding ------------------------------------------------------------------ */
+
+/* out[b][t][c] = wte[tokens[b][t]][c] + wpe[t][c] for tokens [batch, seq] of token_dtype (I32 or I64),
+ * wte [vocab, channels] and wpe [positions, channels] (positions >= seq) of dtype, in fp32. Host
+ * tokens outside [0, vocab) are refused before any work; on a GPU such a position's output row is NaN. */
+S4J_API int s4j_embedding(int device, s4j_stream_t stream, int dtype, int64_t batch, int64_t seq, int64_t channels,
+                          int64_t vocab, int64_t positions, const void* tokens, int token_dtype, const void* wte,
+                          const void* wpe, void* out);
+/* The fp32 gradients of wte and wpe from grad_out [batch, seq, channels] of dtype: overwritten (rows
+ * of tokens that do not occur, and positions past seq, become 0) or added to when accumulate is
+ * nonzero. A token that repeats adds its gradients in position order: deterministic, the same bits
+ * on the host and the GPU. Out-of-range tokens as above (skipped on a GPU). */
+S4J_API int s4j_embedding_backward(int device, s4j_stream_t stream, int dtype, int64_t batch, int64_t seq,
+                                   int64_t channels, int64_t vocab, int64_t positions, const void* tokens,
+                                   int token_dtype, const void* grad_out, float* grad_wte, float* grad_wpe,
+                                   int accumulate);
+
+/* ---- causal attention softmax ------------------------------------------------------------------ */
+
+/* probs[b][i][j] = softmax over j <= i of scale * scores[b][i][j], and exactly 0 for j > i, over
+ * [batch, seq, seq] scores of dtype, in fp32: the fused scale + causal mask + softmax of
+ * self-attention. probs may be scores. */
+S4J_API int s4j_causal_softmax(int device, s4j_stream_t stream, int dtype, int64_t batch, int64_t seq, double scale,
+                               const void* scores, void* probs);
+/* grad_scores = scale * probs * (grad_probs - rowsum(probs * grad_probs)), 0 where masked; grad_scores
+ * may be grad_probs. */
+S4J_API int s4j_causal_softmax_backward(int device, s4j_stream_t stream, int dtype, int64_t batch, int64_t seq,
+                                        double scale, const void* probs, const void* grad_probs, void* grad_scores);
+
 /* ---- streams and events -------------------------------------------------------------------- */
 
 S4J_API int s4j_stream_create(int device, s4j_stream_t* out);

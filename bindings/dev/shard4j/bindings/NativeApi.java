@@ -303,6 +303,277 @@ public final class NativeApi {
   }
 
   /**
+   * Elementwise arithmetic over contiguous elements of one float dtype.
+   *
+   * @param device CUDA ordinal or {@link #HOST}
+   * @param stream stream handle
+   * @param op {@link Shard4jNative#S4J_EW_ADD}, {@link Shard4jNative#S4J_EW_MUL} or
+   *     {@link Shard4jNative#S4J_EW_AFFINE}
+   * @param dtype float dtype code
+   * @param n elements
+   * @param a first input address
+   * @param b second input address (0 for the affine op)
+   * @param out output address (may be a or b)
+   * @param alpha factor
+   * @param beta addend of the affine op
+   */
+  public static void elementwise(int device, long stream, int op, int dtype, long n, long a, long b, long out,
+      double alpha, double beta) {
+    NativeLibrary.ensureLoaded();
+    Status.check(Shard4jNative.s4j_elementwise(device, stream, op, dtype, n, a, b, out, alpha, beta), "elementwise");
+  }
+
+  /**
+   * GELU (tanh form) over contiguous F32 or BF16 elements.
+   *
+   * @param device CUDA ordinal or {@link #HOST}
+   * @param stream stream handle
+   * @param dtype F32 or BF16 code
+   * @param n elements
+   * @param in input address
+   * @param out output address (may be in)
+   */
+  public static void gelu(int device, long stream, int dtype, long n, long in, long out) {
+    NativeLibrary.ensureLoaded();
+    Status.check(Shard4jNative.s4j_gelu(device, stream, dtype, n, in, out), "gelu");
+  }
+
+  /**
+   * The gradient of GELU from its input.
+   *
+   * @param device CUDA ordinal or {@link #HOST}
+   * @param stream stream handle
+   * @param dtype F32 or BF16 code
+   * @param n elements
+   * @param gradOut gradient of the output
+   * @param in the input of the forward
+   * @param gradIn gradient of the input (may be gradOut or in)
+   */
+  public static void geluBackward(int device, long stream, int dtype, long n, long gradOut, long in, long gradIn) {
+    NativeLibrary.ensureLoaded();
+    Status.check(Shard4jNative.s4j_gelu_backward(device, stream, dtype, n, gradOut, in, gradIn), "gelu backward");
+  }
+
+  /**
+   * Adds a bias to every row of a row-major matrix.
+   *
+   * @param device CUDA ordinal or {@link #HOST}
+   * @param stream stream handle
+   * @param dtype F32 or BF16 code
+   * @param rows rows
+   * @param cols columns
+   * @param in input address
+   * @param bias bias address
+   * @param out output address (may be in)
+   */
+  public static void biasAdd(int device, long stream, int dtype, long rows, long cols, long in, long bias, long out) {
+    NativeLibrary.ensureLoaded();
+    Status.check(Shard4jNative.s4j_bias_add(device, stream, dtype, rows, cols, in, bias, out), "bias add");
+  }
+
+  /**
+   * The bias gradient: column sums of the output gradient.
+   *
+   * @param device CUDA ordinal or {@link #HOST}
+   * @param stream stream handle
+   * @param dtype F32 or BF16 code of gradOut
+   * @param rows rows
+   * @param cols columns
+   * @param gradOut output gradient address
+   * @param gradBias bias gradient address
+   * @param gradBiasDtype F32 or dtype
+   * @param accumulate add to gradBias instead of overwriting it
+   */
+  public static void biasGrad(int device, long stream, int dtype, long rows, long cols, long gradOut, long gradBias,
+      int gradBiasDtype, boolean accumulate) {
+    NativeLibrary.ensureLoaded();
+    Status.check(Shard4jNative.s4j_bias_grad(device, stream, dtype, rows, cols, gradOut, gradBias, gradBiasDtype,
+        accumulate ? 1 : 0), "bias gradient");
+  }
+
+  /**
+   * LayerNorm over the last dimension of a row-major matrix, saving the fp32 row statistics.
+   *
+   * @param device CUDA ordinal or {@link #HOST}
+   * @param stream stream handle
+   * @param dtype F32 or BF16 code
+   * @param rows rows
+   * @param cols columns
+   * @param in input address
+   * @param weight weight address
+   * @param bias bias address
+   * @param eps added to the variance
+   * @param out output address (may be in)
+   * @param mean fp32 means address (0: not saved)
+   * @param rstd fp32 reciprocal standard deviations address (0: not saved)
+   */
+  public static void layerNorm(int device, long stream, int dtype, long rows, long cols, long in, long weight,
+      long bias, double eps, long out, long mean, long rstd) {
+    NativeLibrary.ensureLoaded();
+    Status.check(Shard4jNative.s4j_layernorm(device, stream, dtype, rows, cols, in, weight, bias, eps, out, mean,
+        rstd), "layer norm");
+  }
+
+  /**
+   * The gradients of LayerNorm from its input and saved statistics.
+   *
+   * @param device CUDA ordinal or {@link #HOST}
+   * @param stream stream handle
+   * @param dtype F32 or BF16 code
+   * @param rows rows
+   * @param cols columns
+   * @param gradOut output gradient address
+   * @param in forward input address
+   * @param weight weight address
+   * @param mean saved means address
+   * @param rstd saved reciprocal standard deviations address
+   * @param gradIn input gradient address (may be gradOut)
+   * @param gradWeight weight gradient address
+   * @param gradBias bias gradient address
+   * @param paramGradDtype F32 or dtype
+   * @param accumulate add to the parameter gradients instead of overwriting them
+   */
+  public static void layerNormBackward(int device, long stream, int dtype, long rows, long cols, long gradOut,
+      long in, long weight, long mean, long rstd, long gradIn, long gradWeight, long gradBias, int paramGradDtype,
+      boolean accumulate) {
+    NativeLibrary.ensureLoaded();
+    Status.check(Shard4jNative.s4j_layernorm_backward(device, stream, dtype, rows, cols, gradOut, in, weight, mean,
+        rstd, gradIn, gradWeight, gradBias, paramGradDtype, accumulate ? 1 : 0), "layer norm backward");
+  }
+
+  /**
+   * Per-row softmax cross-entropy losses, and optionally their mean.
+   *
+   * @param device CUDA ordinal or {@link #HOST}
+   * @param stream stream handle
+   * @param dtype F32 or BF16 code of the logits
+   * @param rows rows
+   * @param vocab columns
+   * @param logits logits address
+   * @param targets targets address
+   * @param targetDtype I32 or I64 code
+   * @param losses fp32 losses address
+   * @param mean fp32 mean address (0: not computed)
+   */
+  public static void crossEntropy(int device, long stream, int dtype, long rows, long vocab, long logits, long targets,
+      int targetDtype, long losses, long mean) {
+    NativeLibrary.ensureLoaded();
+    Status.check(Shard4jNative.s4j_cross_entropy(device, stream, dtype, rows, vocab, logits, targets, targetDtype,
+        losses, mean), "cross-entropy");
+  }
+
+  /**
+   * The gradient of the cross-entropy losses with respect to the logits.
+   *
+   * @param device CUDA ordinal or {@link #HOST}
+   * @param stream stream handle
+   * @param dtype F32 or BF16 code of the logits
+   * @param rows rows
+   * @param vocab columns
+   * @param logits logits address
+   * @param targets targets address
+   * @param targetDtype I32 or I64 code
+   * @param gradLosses fp32 loss gradients address (0: all one)
+   * @param scale factor of every row's gradient
+   * @param gradLogits gradient address (may be logits)
+   */
+  public static void crossEntropyBackward(int device, long stream, int dtype, long rows, long vocab, long logits,
+      long targets, int targetDtype, long gradLosses, double scale, long gradLogits) {
+    NativeLibrary.ensureLoaded();
+    Status.check(Shard4jNative.s4j_cross_entropy_backward(device, stream, dtype, rows, vocab, logits, targets,
+        targetDtype, gradLosses, scale, gradLogits), "cross-entropy backward");
+  }
+
+  /**
+   * Token + position embedding.
+   *
+   * @param device CUDA ordinal or {@link #HOST}
+   * @param stream stream handle
+   * @param dtype F32 or BF16 code
+   * @param batch sequences
+   * @param seq tokens per sequence
+   * @param channels embedding width
+   * @param vocab rows of wte
+   * @param positions rows of wpe
+   * @param tokens token ids address
+   * @param tokenDtype I32 or I64 code
+   * @param wte token embedding address
+   * @param wpe position embedding address
+   * @param out output address
+   */
+  public static void embedding(int device, long stream, int dtype, long batch, long seq, long channels, long vocab,
+      long positions, long tokens, int tokenDtype, long wte, long wpe, long out) {
+    NativeLibrary.ensureLoaded();
+    Status.check(Shard4jNative.s4j_embedding(device, stream, dtype, batch, seq, channels, vocab, positions, tokens,
+        tokenDtype, wte, wpe, out), "embedding");
+  }
+
+  /**
+   * The fp32 gradients of the token and position embeddings.
+   *
+   * @param device CUDA ordinal or {@link #HOST}
+   * @param stream stream handle
+   * @param dtype F32 or BF16 code of gradOut
+   * @param batch sequences
+   * @param seq tokens per sequence
+   * @param channels embedding width
+   * @param vocab rows of gradWte
+   * @param positions rows of gradWpe
+   * @param tokens token ids address
+   * @param tokenDtype I32 or I64 code
+   * @param gradOut output gradient address
+   * @param gradWte fp32 token embedding gradient address
+   * @param gradWpe fp32 position embedding gradient address
+   * @param accumulate add to the gradients instead of overwriting them
+   */
+  public static void embeddingBackward(int device, long stream, int dtype, long batch, long seq, long channels,
+      long vocab, long positions, long tokens, int tokenDtype, long gradOut, long gradWte, long gradWpe,
+      boolean accumulate) {
+    NativeLibrary.ensureLoaded();
+    Status.check(Shard4jNative.s4j_embedding_backward(device, stream, dtype, batch, seq, channels, vocab, positions,
+        tokens, tokenDtype, gradOut, gradWte, gradWpe, accumulate ? 1 : 0), "embedding backward");
+  }
+
+  /**
+   * The fused scale + causal mask + softmax of attention scores.
+   *
+   * @param device CUDA ordinal or {@link #HOST}
+   * @param stream stream handle
+   * @param dtype F32 or BF16 code
+   * @param batch score matrices
+   * @param seq rows and columns of each
+   * @param scale factor of the scores
+   * @param scores scores address
+   * @param probs probabilities address (may be scores)
+   */
+  public static void causalSoftmax(int device, long stream, int dtype, long batch, long seq, double scale, long scores,
+      long probs) {
+    NativeLibrary.ensureLoaded();
+    Status.check(Shard4jNative.s4j_causal_softmax(device, stream, dtype, batch, seq, scale, scores, probs),
+        "causal softmax");
+  }
+
+  /**
+   * The gradient of the fused scale + causal mask + softmax.
+   *
+   * @param device CUDA ordinal or {@link #HOST}
+   * @param stream stream handle
+   * @param dtype F32 or BF16 code
+   * @param batch score matrices
+   * @param seq rows and columns of each
+   * @param scale factor of the scores
+   * @param probs the forward's probabilities address
+   * @param gradProbs their gradient's address
+   * @param gradScores the scores' gradient address (may be gradProbs)
+   */
+  public static void causalSoftmaxBackward(int device, long stream, int dtype, long batch, long seq, double scale,
+      long probs, long gradProbs, long gradScores) {
+    NativeLibrary.ensureLoaded();
+    Status.check(Shard4jNative.s4j_causal_softmax_backward(device, stream, dtype, batch, seq, scale, probs, gradProbs,
+        gradScores), "causal softmax backward");
+  }
+
+  /**
    * Number of CUDA devices.
    *
    * @return the count

@@ -317,6 +317,267 @@ public final class Shard4jNative {
       @Cast("int64_t") long n, @Cast("const void*") long gradOut, @Cast("const void*") long out,
       @Cast("void*") long gradIn);
 
+  /** s4j_elementwise op: out = a + alpha * b. */
+  public static final int S4J_EW_ADD = 0;
+  /** s4j_elementwise op: out = a * b. */
+  public static final int S4J_EW_MUL = 1;
+  /** s4j_elementwise op: out = alpha * a + beta (b unused). */
+  public static final int S4J_EW_AFFINE = 2;
+
+  /**
+   * out = op(a, b) over contiguous elements of one float dtype, in fp32 (fp64 for F64).
+   *
+   * @param device device or S4J_HOST
+   * @param stream handle
+   * @param op S4J_EW_ADD, S4J_EW_MUL or S4J_EW_AFFINE
+   * @param dtype float dtype code
+   * @param n elements
+   * @param a address of the first input
+   * @param b address of the second input (0 for the affine op)
+   * @param out address of the output (may be a or b)
+   * @param alpha factor of the op
+   * @param beta addend of the affine op
+   * @return status
+   */
+  public static native int s4j_elementwise(int device, @Cast("s4j_stream_t") long stream, int op, int dtype,
+      @Cast("int64_t") long n, @Cast("const void*") long a, @Cast("const void*") long b, @Cast("void*") long out,
+      double alpha, double beta);
+
+  /**
+   * out = gelu(in), GPT-2's tanh approximation, over contiguous F32 or BF16 elements.
+   *
+   * @param device device or S4J_HOST
+   * @param stream handle
+   * @param dtype F32 or BF16 code
+   * @param n elements
+   * @param in address of the input
+   * @param out address of the output (may be in)
+   * @return status
+   */
+  public static native int s4j_gelu(int device, @Cast("s4j_stream_t") long stream, int dtype,
+      @Cast("int64_t") long n, @Cast("const void*") long in, @Cast("void*") long out);
+
+  /**
+   * gradIn = gradOut * gelu'(in).
+   *
+   * @param device device or S4J_HOST
+   * @param stream handle
+   * @param dtype F32 or BF16 code
+   * @param n elements
+   * @param gradOut address of the gradient of gelu's output
+   * @param in address of gelu's input
+   * @param gradIn address of the gradient of gelu's input (may be gradOut or in)
+   * @return status
+   */
+  public static native int s4j_gelu_backward(int device, @Cast("s4j_stream_t") long stream, int dtype,
+      @Cast("int64_t") long n, @Cast("const void*") long gradOut, @Cast("const void*") long in,
+      @Cast("void*") long gradIn);
+
+  /**
+   * out[r][c] = in[r][c] + bias[c].
+   *
+   * @param device device or S4J_HOST
+   * @param stream handle
+   * @param dtype F32 or BF16 code
+   * @param rows rows
+   * @param cols columns, the length of bias
+   * @param in address of the input
+   * @param bias address of the bias
+   * @param out address of the output (may be in)
+   * @return status
+   */
+  public static native int s4j_bias_add(int device, @Cast("s4j_stream_t") long stream, int dtype,
+      @Cast("int64_t") long rows, @Cast("int64_t") long cols, @Cast("const void*") long in,
+      @Cast("const void*") long bias, @Cast("void*") long out);
+
+  /**
+   * gradBias[c] = (accumulate ? gradBias[c] : 0) + sum over rows of gradOut[r][c], in fp32 in row order.
+   *
+   * @param device device or S4J_HOST
+   * @param stream handle
+   * @param dtype F32 or BF16 code of gradOut
+   * @param rows rows
+   * @param cols columns
+   * @param gradOut address of the output gradient
+   * @param gradBias address of the bias gradient
+   * @param gradBiasDtype F32 or dtype
+   * @param accumulate nonzero to add to gradBias
+   * @return status
+   */
+  public static native int s4j_bias_grad(int device, @Cast("s4j_stream_t") long stream, int dtype,
+      @Cast("int64_t") long rows, @Cast("int64_t") long cols, @Cast("const void*") long gradOut,
+      @Cast("void*") long gradBias, int gradBiasDtype, int accumulate);
+
+  /**
+   * LayerNorm over the last dimension of a row-major [rows, cols] matrix.
+   *
+   * @param device device or S4J_HOST
+   * @param stream handle
+   * @param dtype F32 or BF16 code
+   * @param rows rows
+   * @param cols columns (&gt; 0)
+   * @param in address of the input
+   * @param weight address of the [cols] weight
+   * @param bias address of the [cols] bias
+   * @param eps added to the variance
+   * @param out address of the output (may be in)
+   * @param mean address of the [rows] fp32 means (0: not saved)
+   * @param rstd address of the [rows] fp32 reciprocal standard deviations (0: not saved)
+   * @return status
+   */
+  public static native int s4j_layernorm(int device, @Cast("s4j_stream_t") long stream, int dtype,
+      @Cast("int64_t") long rows, @Cast("int64_t") long cols, @Cast("const void*") long in,
+      @Cast("const void*") long weight, @Cast("const void*") long bias, double eps, @Cast("void*") long out,
+      @Cast("float*") long mean, @Cast("float*") long rstd);
+
+  /**
+   * The gradients of LayerNorm.
+   *
+   * @param device device or S4J_HOST
+   * @param stream handle
+   * @param dtype F32 or BF16 code
+   * @param rows rows
+   * @param cols columns (&gt; 0)
+   * @param gradOut address of the output gradient
+   * @param in address of the forward's input
+   * @param weight address of the weight
+   * @param mean address of the saved means
+   * @param rstd address of the saved reciprocal standard deviations
+   * @param gradIn address of the input gradient (may be gradOut)
+   * @param gradWeight address of the weight gradient
+   * @param gradBias address of the bias gradient
+   * @param paramGradDtype F32 or dtype
+   * @param accumulate nonzero to add to the parameter gradients
+   * @return status
+   */
+  public static native int s4j_layernorm_backward(int device, @Cast("s4j_stream_t") long stream, int dtype,
+      @Cast("int64_t") long rows, @Cast("int64_t") long cols, @Cast("const void*") long gradOut,
+      @Cast("const void*") long in, @Cast("const void*") long weight, @Cast("const float*") long mean,
+      @Cast("const float*") long rstd, @Cast("void*") long gradIn, @Cast("void*") long gradWeight,
+      @Cast("void*") long gradBias, int paramGradDtype, int accumulate);
+
+  /**
+   * Per-row softmax cross-entropy losses over a vocabulary, and optionally their mean.
+   *
+   * @param device device or S4J_HOST
+   * @param stream handle
+   * @param dtype F32 or BF16 code of the logits
+   * @param rows rows
+   * @param vocab columns (&gt; 0)
+   * @param logits address of the [rows, vocab] logits
+   * @param targets address of the [rows] targets
+   * @param targetDtype I32 or I64 code
+   * @param losses address of the [rows] fp32 losses
+   * @param mean address of the fp32 mean loss (0: not computed)
+   * @return status
+   */
+  public static native int s4j_cross_entropy(int device, @Cast("s4j_stream_t") long stream, int dtype,
+      @Cast("int64_t") long rows, @Cast("int64_t") long vocab, @Cast("const void*") long logits,
+      @Cast("const void*") long targets, int targetDtype, @Cast("float*") long losses, @Cast("float*") long mean);
+
+  /**
+   * The gradient of the cross-entropy losses with respect to the logits.
+   *
+   * @param device device or S4J_HOST
+   * @param stream handle
+   * @param dtype F32 or BF16 code of the logits
+   * @param rows rows
+   * @param vocab columns (&gt; 0)
+   * @param logits address of the logits
+   * @param targets address of the targets
+   * @param targetDtype I32 or I64 code
+   * @param gradLosses address of the [rows] fp32 loss gradients (0: all one)
+   * @param scale factor of every row's gradient
+   * @param gradLogits address of the logits' gradient (may be logits)
+   * @return status
+   */
+  public static native int s4j_cross_entropy_backward(int device, @Cast("s4j_stream_t") long stream, int dtype,
+      @Cast("int64_t") long rows, @Cast("int64_t") long vocab, @Cast("const void*") long logits,
+      @Cast("const void*") long targets, int targetDtype, @Cast("const float*") long gradLosses, double scale,
+      @Cast("void*") long gradLogits);
+
+  /**
+   * Token + position embedding: out[b][t] = wte[tokens[b][t]] + wpe[t].
+   *
+   * @param device device or S4J_HOST
+   * @param stream handle
+   * @param dtype F32 or BF16 code
+   * @param batch sequences
+   * @param seq tokens per sequence
+   * @param channels embedding width
+   * @param vocab rows of wte
+   * @param positions rows of wpe (&gt;= seq)
+   * @param tokens address of the [batch, seq] token ids
+   * @param tokenDtype I32 or I64 code
+   * @param wte address of the token embedding
+   * @param wpe address of the position embedding
+   * @param out address of the [batch, seq, channels] output
+   * @return status
+   */
+  public static native int s4j_embedding(int device, @Cast("s4j_stream_t") long stream, int dtype,
+      @Cast("int64_t") long batch, @Cast("int64_t") long seq, @Cast("int64_t") long channels,
+      @Cast("int64_t") long vocab, @Cast("int64_t") long positions, @Cast("const void*") long tokens, int tokenDtype,
+      @Cast("const void*") long wte, @Cast("const void*") long wpe, @Cast("void*") long out);
+
+  /**
+   * The fp32 gradients of the token and position embeddings.
+   *
+   * @param device device or S4J_HOST
+   * @param stream handle
+   * @param dtype F32 or BF16 code of gradOut
+   * @param batch sequences
+   * @param seq tokens per sequence
+   * @param channels embedding width
+   * @param vocab rows of gradWte
+   * @param positions rows of gradWpe
+   * @param tokens address of the token ids
+   * @param tokenDtype I32 or I64 code
+   * @param gradOut address of the output gradient
+   * @param gradWte address of the fp32 token embedding gradient
+   * @param gradWpe address of the fp32 position embedding gradient
+   * @param accumulate nonzero to add to the gradients
+   * @return status
+   */
+  public static native int s4j_embedding_backward(int device, @Cast("s4j_stream_t") long stream, int dtype,
+      @Cast("int64_t") long batch, @Cast("int64_t") long seq, @Cast("int64_t") long channels,
+      @Cast("int64_t") long vocab, @Cast("int64_t") long positions, @Cast("const void*") long tokens, int tokenDtype,
+      @Cast("const void*") long gradOut, @Cast("float*") long gradWte, @Cast("float*") long gradWpe, int accumulate);
+
+  /**
+   * The fused scale + causal mask + softmax of attention scores.
+   *
+   * @param device device or S4J_HOST
+   * @param stream handle
+   * @param dtype F32 or BF16 code
+   * @param batch score matrices
+   * @param seq rows and columns of each
+   * @param scale factor of the scores
+   * @param scores address of the [batch, seq, seq] scores
+   * @param probs address of the probabilities (may be scores)
+   * @return status
+   */
+  public static native int s4j_causal_softmax(int device, @Cast("s4j_stream_t") long stream, int dtype,
+      @Cast("int64_t") long batch, @Cast("int64_t") long seq, double scale, @Cast("const void*") long scores,
+      @Cast("void*") long probs);
+
+  /**
+   * The gradient of the fused scale + causal mask + softmax.
+   *
+   * @param device device or S4J_HOST
+   * @param stream handle
+   * @param dtype F32 or BF16 code
+   * @param batch score matrices
+   * @param seq rows and columns of each
+   * @param scale factor of the scores
+   * @param probs address of the forward's probabilities
+   * @param gradProbs address of their gradient
+   * @param gradScores address of the scores' gradient (may be gradProbs)
+   * @return status
+   */
+  public static native int s4j_causal_softmax_backward(int device, @Cast("s4j_stream_t") long stream, int dtype,
+      @Cast("int64_t") long batch, @Cast("int64_t") long seq, double scale, @Cast("const void*") long probs,
+      @Cast("const void*") long gradProbs, @Cast("void*") long gradScores);
+
   /**
    * Creates a copy plan.
    *
