@@ -18,6 +18,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,6 +48,8 @@ final class LocalCommunicator implements Communicator {
   /** The thread issuing a call right now, and the call: a communicator serves one at a time. */
   private final AtomicReference<Thread> caller = new AtomicReference<>();
   private volatile String callerOp;
+  /** How many calls of the caller's are open (a call made of others nests); the caller's only. */
+  private int depth;
   private long sequence;
   /** Collectives that met the group so far (run in order on one thread at a time). */
   private long meetings;
@@ -77,12 +80,12 @@ final class LocalCommunicator implements Communicator {
 
   @Override
   public Work allReduceAsync(Tensor send, Tensor recv, RedOp op) {
-    return allReduce(send, recv, op, true);
+    return issuing("allReduce", () -> allReduce(send, recv, op, true));
   }
 
   @Override
   public void allReduce(Tensor send, Tensor recv, RedOp op) {
-    allReduce(send, recv, op, false).await();
+    blocking("allReduce", () -> allReduce(send, recv, op, false));
   }
 
   private Work allReduce(Tensor send, Tensor recv, RedOp op, boolean async) {
@@ -94,12 +97,12 @@ final class LocalCommunicator implements Communicator {
 
   @Override
   public Work allGatherAsync(Tensor send, Tensor recv) {
-    return allGather(send, recv, true);
+    return issuing("allGather", () -> allGather(send, recv, true));
   }
 
   @Override
   public void allGather(Tensor send, Tensor recv) {
-    allGather(send, recv, false).await();
+    blocking("allGather", () -> allGather(send, recv, false));
   }
 
   private Work allGather(Tensor send, Tensor recv, boolean async) {
@@ -110,12 +113,12 @@ final class LocalCommunicator implements Communicator {
 
   @Override
   public Work reduceScatterAsync(Tensor send, Tensor recv, RedOp op) {
-    return reduceScatter(send, recv, op, true);
+    return issuing("reduceScatter", () -> reduceScatter(send, recv, op, true));
   }
 
   @Override
   public void reduceScatter(Tensor send, Tensor recv, RedOp op) {
-    reduceScatter(send, recv, op, false).await();
+    blocking("reduceScatter", () -> reduceScatter(send, recv, op, false));
   }
 
   private Work reduceScatter(Tensor send, Tensor recv, RedOp op, boolean async) {
@@ -127,12 +130,12 @@ final class LocalCommunicator implements Communicator {
 
   @Override
   public Work broadcastAsync(Tensor send, Tensor recv, int root) {
-    return broadcast(send, recv, root, true);
+    return issuing("broadcast", () -> broadcast(send, recv, root, true));
   }
 
   @Override
   public void broadcast(Tensor send, Tensor recv, int root) {
-    broadcast(send, recv, root, false).await();
+    blocking("broadcast", () -> broadcast(send, recv, root, false));
   }
 
   private Work broadcast(Tensor send, Tensor recv, int root, boolean async) {
@@ -147,12 +150,12 @@ final class LocalCommunicator implements Communicator {
 
   @Override
   public Work reduceAsync(Tensor send, Tensor recv, RedOp op, int root) {
-    return reduce(send, recv, op, root, true);
+    return issuing("reduce", () -> reduce(send, recv, op, root, true));
   }
 
   @Override
   public void reduce(Tensor send, Tensor recv, RedOp op, int root) {
-    reduce(send, recv, op, root, false).await();
+    blocking("reduce", () -> reduce(send, recv, op, root, false));
   }
 
   private Work reduce(Tensor send, Tensor recv, RedOp op, int root, boolean async) {
@@ -168,12 +171,12 @@ final class LocalCommunicator implements Communicator {
 
   @Override
   public Work allToAllAsync(Tensor send, Tensor recv) {
-    return allToAll(send, recv, true);
+    return issuing("allToAll", () -> allToAll(send, recv, true));
   }
 
   @Override
   public void allToAll(Tensor send, Tensor recv) {
-    allToAll(send, recv, false).await();
+    blocking("allToAll", () -> allToAll(send, recv, false));
   }
 
   private Work allToAll(Tensor send, Tensor recv, boolean async) {
@@ -189,12 +192,12 @@ final class LocalCommunicator implements Communicator {
 
   @Override
   public Work sendAsync(Tensor tensor, int peer) {
-    return send(tensor, peer, true);
+    return issuing("send", () -> send(tensor, peer, true));
   }
 
   @Override
   public void send(Tensor tensor, int peer) {
-    send(tensor, peer, false).await();
+    blocking("send", () -> send(tensor, peer, false));
   }
 
   private Work send(Tensor tensor, int peer, boolean async) {
@@ -210,12 +213,12 @@ final class LocalCommunicator implements Communicator {
 
   @Override
   public Work recvAsync(Tensor tensor, int peer) {
-    return recv(tensor, peer, true);
+    return issuing("recv", () -> recv(tensor, peer, true));
   }
 
   @Override
   public void recv(Tensor tensor, int peer) {
-    recv(tensor, peer, false).await();
+    blocking("recv", () -> recv(tensor, peer, false));
   }
 
   private Work recv(Tensor tensor, int peer, boolean async) {
@@ -227,20 +230,24 @@ final class LocalCommunicator implements Communicator {
 
   @Override
   public Work sendRecvAsync(Tensor send, int to, Tensor recv, int from) {
-    // The letter is posted before the receive starts, so a ring never waits on itself.
-    Work sent = sendAsync(send, to);
-    Work received = recvAsync(recv, from);
-    return CompletableWork.allOf(received, sent);
+    return issuing("sendRecv", () -> {
+      // The letter is posted before the receive starts, so a ring never waits on itself.
+      Work sent = sendAsync(send, to);
+      Work received = recvAsync(recv, from);
+      return CompletableWork.allOf(received, sent);
+    });
   }
 
   @Override
   public Work barrierAsync() {
-    return submit(call(true, "barrier", null, 0, -1, null, null, null), true, (c, parity) -> { });
+    return issuing("barrier",
+        () -> submit(call(true, "barrier", null, 0, -1, null, null, null), true, (c, parity) -> { }));
   }
 
   @Override
   public void barrier() {
-    submit(call(false, "barrier", null, 0, -1, null, null, null), false, (c, parity) -> { }).await();
+    blocking("barrier",
+        () -> submit(call(false, "barrier", null, 0, -1, null, null, null), false, (c, parity) -> { }));
   }
 
   @Override
@@ -250,6 +257,14 @@ final class LocalCommunicator implements Communicator {
       throw new IllegalArgumentException("color must be >= 0 or NO_COLOR, got " + color);
     }
     enter("split");
+    try {
+      return splitOnce(color, key);
+    } finally {
+      exit();
+    }
+  }
+
+  private Communicator splitOnce(int color, int key) {
     Call c = new Call("split", ++sequence, null, 0, -1, null, null, null, color, key, false);
     LocalCommunicator[] made = new LocalCommunicator[1];
     submit(c, false, () -> {
@@ -330,27 +345,53 @@ final class LocalCommunicator implements Communicator {
     boolean owned = async || pending.get() > 0;
     Tensor s = send == null || !owned ? send : send.contiguous();
     Tensor r = recv == null || !owned ? recv : recv.contiguous();
-    enter(op);
     return new Call(op, ++sequence, dtype, count, root, redOp, s, r, 0, 0, owned);
   }
 
+  /** Issues an async operation while holding the communicator for the calling thread. */
+  private Work issuing(String op, Supplier<Work> issue) {
+    enter(op);
+    try {
+      return issue.get();
+    } finally {
+      exit();
+    }
+  }
+
+  /** Issues a blocking operation and waits for it, holding the communicator all the while. */
+  private void blocking(String op, Supplier<Work> issue) {
+    enter(op);
+    try {
+      issue.get().await();
+    } finally {
+      exit();
+    }
+  }
+
   /**
-   * Claims the communicator for the calling thread until {@link #submit} has queued or run the
-   * call; a second thread at the same time would interleave sequence numbers and meetings.
+   * Claims the communicator for the calling thread (again, when it holds it already: a call made
+   * of others); a second thread at the same time would interleave sequence numbers and meetings.
    */
   private void enter(String op) {
     Thread me = Thread.currentThread();
-    if (!caller.compareAndSet(null, me) && caller.get() != me) {
+    if (caller.get() == me) {
+      depth++;
+      return;
+    }
+    if (!caller.compareAndSet(null, me)) {
       Thread other = caller.get();
       throw new IllegalStateException("communicator of rank " + rank + " is in use: thread '" + me.getName()
           + "' called " + op + " while thread '" + (other == null ? "?" : other.getName()) + "' is inside "
           + callerOp + "; a communicator serves one thread at a time (split it, or give each thread its own)");
     }
     callerOp = op;
+    depth = 1;
   }
 
   private void exit() {
-    caller.set(null);
+    if (--depth == 0) {
+      caller.set(null);
+    }
   }
 
   private Work submit(Call c, boolean async, Body body) {
@@ -397,55 +438,51 @@ final class LocalCommunicator implements Communicator {
   }
 
   private Work submit(Call c, boolean async, Runnable task) {
-    try {
-      if (debug) {
-        LOG.info("rank {}: {} #{}", rank, c.signature(), c.seq());
-      }
-      if (!async && !c.owned() && pending.get() == 0) {
-        // Nothing queued ahead: run on the caller's thread and throw what fails.
-        group.operationStarts();
-        try {
-          refuseIfHopeless(c);
-          task.run();
-        } finally {
-          c.release();
-          group.operationEnds();
-        }
-        return DONE;
-      }
-      ExecutorService queue;
-      try {
-        queue = executor();
-      } catch (RuntimeException e) {
-        c.release();
-        throw e;
-      }
-      CompletableWork work = new CompletableWork(c.op() + " #" + c.seq() + " on rank " + rank);
-      pending.incrementAndGet();
-      queue.execute(() -> {
-        Throwable failure = null;
-        group.operationStarts();
-        try {
-          refuseIfHopeless(c);
-          task.run();
-        } catch (Throwable t) {
-          failure = t;
-        } finally {
-          // Released before the work completes: whoever awaits it may close the tensors at once.
-          c.release();
-          pending.decrementAndGet();
-          group.operationEnds();
-        }
-        if (failure == null) {
-          work.complete();
-        } else {
-          work.fail(failure);
-        }
-      });
-      return work;
-    } finally {
-      exit();
+    if (debug) {
+      LOG.info("rank {}: {} #{}", rank, c.signature(), c.seq());
     }
+    if (!async && !c.owned() && pending.get() == 0) {
+      // Nothing queued ahead: run on the caller's thread and throw what fails.
+      group.operationStarts();
+      try {
+        refuseIfHopeless(c);
+        task.run();
+      } finally {
+        c.release();
+        group.operationEnds();
+      }
+      return DONE;
+    }
+    ExecutorService queue;
+    try {
+      queue = executor();
+    } catch (RuntimeException e) {
+      c.release();
+      throw e;
+    }
+    CompletableWork work = new CompletableWork(c.op() + " #" + c.seq() + " on rank " + rank);
+    pending.incrementAndGet();
+    queue.execute(() -> {
+      Throwable failure = null;
+      group.operationStarts();
+      try {
+        refuseIfHopeless(c);
+        task.run();
+      } catch (Throwable t) {
+        failure = t;
+      } finally {
+        // Released before the work completes: whoever awaits it may close the tensors at once.
+        c.release();
+        pending.decrementAndGet();
+        group.operationEnds();
+      }
+      if (failure == null) {
+        work.complete();
+      } else {
+        work.fail(failure);
+      }
+    });
+    return work;
   }
 
   /**

@@ -7,7 +7,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -35,7 +34,8 @@ final class CollectiveEpisode {
   private final long index;
   private final int world;
   private final CyclicBarrier barrier;
-  private final CountDownLatch refusal = new CountDownLatch(1);
+  /** Refusals rank 0 saw in the concurrent steps so far; guarded by this. */
+  private long refusals;
   private String failure;
   private Throwable failureCause;
 
@@ -134,14 +134,22 @@ final class CollectiveEpisode {
   }
 
   /** Rank 0 saw one of its two concurrent calls refused. */
-  void refused() {
-    refusal.countDown();
+  synchronized void refused() {
+    refusals++;
+    notifyAll();
   }
 
-  /** The other ranks join the concurrent step once rank 0's refusal came, or after 2 s. */
-  void awaitRefusal() {
+  /**
+   * The other ranks join the n-th concurrent step of the episode (from 1) once rank 0's n-th
+   * refusal came, or after 10 s (then the mismatch that follows fails the episode).
+   */
+  synchronized void awaitRefusal(long n) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     try {
-      refusal.await(2, TimeUnit.SECONDS);
+      long left;
+      while (refusals < n && (left = deadline - System.nanoTime()) > 0) {
+        TimeUnit.NANOSECONDS.timedWait(this, left);
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }

@@ -19,6 +19,8 @@ final class RankFailures {
   private final Communicator comm;
   private final int rank;
   private final int world;
+  /** This rank's concurrent steps so far in the episode: every rank counts the same. */
+  private long concurrentSteps;
 
   RankFailures(RankSteps steps, CollectiveEpisode episode, Communicator comm) {
     this.steps = steps;
@@ -108,8 +110,9 @@ final class RankFailures {
     for (int i = 0; i < count; i++) {
       e[i] = GroupValues.reduced(DType.F32, world, i, RedOp.SUM, salt);
     }
+    long nth = ++concurrentSteps;
     if (rank != 0) {
-      episode.awaitRefusal();
+      episode.awaitRefusal(nth);
       Tensor t = steps.tensorOf(GroupValues.input(DType.F32, rank, 0, count, RedOp.SUM, salt), DType.F32);
       steps.checked("Communicator.allReduce", Outcome.ok(), () -> {
         comm.allReduce(t, t, RedOp.SUM);
