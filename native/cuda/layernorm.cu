@@ -5,6 +5,7 @@
 #include "../api/model_dtypes.h"
 #include "../common/layernorm.h"
 #include "cuda_check.h"
+#include "warp_reduce.cuh"
 
 namespace s4j::cuda {
 
@@ -12,11 +13,6 @@ namespace {
 
 constexpr int kThreads = 256;
 constexpr int kRowsPerBlock = kThreads / 32;
-
-__device__ __forceinline__ float warp_sum(float v) {
-  for (int offset = 16; offset > 0; offset >>= 1) v += __shfl_xor_sync(0xFFFFFFFFu, v, offset);
-  return v;
-}
 
 unsigned row_blocks(int64_t rows) {
   int64_t blocks = (rows + kRowsPerBlock - 1) / kRowsPerBlock;
