@@ -7,6 +7,7 @@ import dev.shard4j.kernels.AccumulateKernel;
 import dev.shard4j.kernels.AdamW;
 import dev.shard4j.kernels.ChunkCatKernel;
 import dev.shard4j.kernels.CopyPlan;
+import dev.shard4j.kernels.Gemm;
 import dev.shard4j.kernels.ShardLayout;
 import dev.shard4j.kernels.UnpackKernel;
 import dev.shard4j.tensor.Allocator;
@@ -22,6 +23,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 
 /**
@@ -551,8 +553,24 @@ public final class ShardGroup implements AutoCloseable {
    * @throws IllegalStateException when no gradient was reduced since the last step
    */
   public void step(AdamW optimizer, double gradScale) {
+    step(optimizer, gradScale, spec -> true);
+  }
+
+  /**
+   * One AdamW step over this rank's shard with weight decay on some parameters only (GPT-2 and
+   * nanoGPT decay the matrices, not the biases and LayerNorm gains): the optimizer's weight decay
+   * applies to the parameters that {@code decays} accepts, none to the others. Runs of parameters
+   * alike take one fused pass each.
+   *
+   * @param optimizer the hyperparameters
+   * @param gradScale factor applied to the gradient first (a clipping factor; 1 for none)
+   * @param decays which parameters get the optimizer's weight decay
+   * @throws IllegalStateException when no gradient was reduced since the last step
+   */
+  public void step(AdamW optimizer, double gradScale, Predicate<ParamSpec> decays) {
     requireOpen();
     Objects.requireNonNull(optimizer, "optimizer");
+    Objects.requireNonNull(decays, "decays");
     if (!hasGradient) {
       throw new IllegalStateException("step before reduceGradients: no gradient was reduced since the last step");
     }
@@ -560,9 +578,59 @@ public final class ShardGroup implements AutoCloseable {
     pendingReduce = null;
     order(pendingGather); // it sends myCopy, which the step rewrites
     steps++;
-    optimizer.step(master, gradShard, expAvg, expAvgSq, myCopy, steps, gradScale, null);
+    AdamW undecayed = new AdamW(optimizer.lr(), optimizer.beta1(), optimizer.beta2(), optimizer.eps(), 0);
+    int p = 0;
+    while (p < specs.size()) {
+      boolean decayed = decays.test(specs.get(p));
+      int end = p + 1;
+      while (end < specs.size() && decays.test(specs.get(end)) == decayed) {
+        end++;
+      }
+      // A run's padded chunks are adjacent in the shard; padding has zero gradient and stays zero.
+      long from = layout.shardOffset(p);
+      long to = end < specs.size() ? layout.shardOffset(end) : master.numel();
+      stepRange(decayed ? optimizer : undecayed, from, to - from, gradScale);
+      p = end;
+    }
     hasGradient = false;
     accumulating = false;
+  }
+
+  private void stepRange(AdamW optimizer, long from, long length, double gradScale) {
+    if (from == 0 && length == master.numel()) {
+      optimizer.step(master, gradShard, expAvg, expAvgSq, myCopy, steps, gradScale, null);
+      return;
+    }
+    if (length == 0) {
+      return;
+    }
+    try (Tensor m = master.narrow(0, from, length); Tensor g = gradShard.narrow(0, from, length);
+        Tensor a = expAvg.narrow(0, from, length); Tensor a2 = expAvgSq.narrow(0, from, length);
+        Tensor copy = myCopy.narrow(0, from, length)) {
+      optimizer.step(m, g, a, a2, copy, steps, gradScale, null);
+    }
+  }
+
+  /**
+   * Adds this rank's share of the reduced gradient's squared L2 norm to {@code sum}, once the
+   * pending reduce is over, so that the sum over every rank of the job (and over every group) is
+   * the squared norm of the whole gradient: replicas of a shard each add their part of it. With
+   * one all-reduce of the sum the ranks clip by the global norm, as torch's clip_grad_norm_ does.
+   *
+   * @param sum F32 [1, 1] on the group's device, added to in fp32 on the compute stream
+   */
+  public void addGradientSquares(Tensor sum) {
+    requireOpen();
+    Objects.requireNonNull(sum, "sum");
+    if (sum.dtype() != DType.F32 || sum.numel() != 1 || !sum.device().equals(device)) {
+      throw new IllegalArgumentException("sum must be F32 [1, 1] on " + device + ", got " + sum);
+    }
+    order(pendingReduce);
+    pendingReduce = null;
+    try (Tensor row = gradShard.view(1, gradShard.numel()); Tensor column = gradShard.view(gradShard.numel(), 1);
+        Tensor out = sum.view(1, 1)) {
+      Gemm.matmul(row, column, out, false, false, (double) comm.size() / worldSize(), 1.0, null);
+    }
   }
 
   /** Frees the unsharded parameters (FULL_SHARD does so after each forward and backward). */
