@@ -11,7 +11,7 @@ mvn -B -q -f "$pom" org.apache.maven.plugins:maven-dependency-plugin:3.8.1:tree 
 cat "$tree"
 grep -q 'dev.shard4j:shard4j:jar' "$tree" || { echo "$pom: the shard4j library is not in its tree" >&2; exit 1; }
 grep -q 'org.slf4j:slf4j-api:jar' "$tree" || { echo "$pom: slf4j-api, which the library logs through, is missing" >&2; exit 1; }
-bad=$(grep -E 'info.picocli:|org.slf4j:slf4j-(simple|nop|jdk14|jdk-platform-logging|reload4j|log4j12):|ch.qos.logback:logback-classic:|org.apache.logging.log4j:log4j-slf4j2?-impl:|dev.shard4j:shard4j-cli:' "$tree" || true)
+bad=$(grep -E 'info.picocli:|org.jfree:|org.slf4j:slf4j-(simple|nop|jdk14|jdk-platform-logging|reload4j|log4j12):|ch.qos.logback:logback-classic:|org.apache.logging.log4j:log4j-slf4j2?-impl:|dev.shard4j:shard4j-cli:' "$tree" || true)
 if [ -n "$bad" ]; then
   echo "$pom: the library brings what only the command line needs:" >&2
   echo "$bad" >&2

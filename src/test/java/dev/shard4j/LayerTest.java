@@ -59,7 +59,7 @@ class LayerTest {
   @Test
   void onlyTheCommandLineUsesItsLibraries() {
     noClasses().that().resideOutsideOfPackage("dev.shard4j.cli..")
-        .should().dependOnClassesThat().resideInAnyPackage("picocli..", "org.slf4j.simple..")
+        .should().dependOnClassesThat().resideInAnyPackage("picocli..", "org.slf4j.simple..", "org.jfree..")
         .check(CLASSES);
   }
 
