@@ -1,13 +1,20 @@
 package dev.shard4j.models.gpt;
 
 import dev.shard4j.parallel.fsdp.ParamSpec;
+import dev.shard4j.parallel.fsdp.SafeTensors;
 import dev.shard4j.tensor.Allocator;
 import dev.shard4j.tensor.DType;
 import dev.shard4j.tensor.Device;
 import dev.shard4j.tensor.Tensor;
 import dev.shard4j.tensor.Tensors;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The parameters of a {@link GptConfig}, unit by unit as the trainer shards them, with GPT-2's
@@ -75,6 +82,37 @@ public final class GptWeights {
    */
   public static boolean decays(ParamSpec spec) {
     return spec.shape().rank() >= 2;
+  }
+
+  /**
+   * Writes the seeded initial model (every unit, fp32) as a safetensors file with GPT-2's names,
+   * for a framework to load the same weights (the PyTorch peer does).
+   *
+   * @param config the model
+   * @param seed the model's seed
+   * @param file the file to write
+   * @throws IOException when it cannot be written
+   */
+  public static void writeInitial(GptConfig config, long seed, Path file) throws IOException {
+    Map<String, SafeTensors.Entry> tensors = new LinkedHashMap<>();
+    try (Allocator a = Allocator.root("gpt-export")) {
+      for (int u = 0; u < units(config); u++) {
+        List<ParamSpec> specs = specs(config, u);
+        List<Tensor> values = init(config, u, a, Device.CPU, seed);
+        try {
+          for (int p = 0; p < specs.size(); p++) {
+            tensors.put(specs.get(p).name(), new SafeTensors.Entry(specs.get(p).shape().toArray(),
+                values.get(p).toFloatArray()));
+          }
+        } finally {
+          values.forEach(Tensor::close);
+        }
+      }
+    }
+    try (FileChannel out = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+        StandardOpenOption.TRUNCATE_EXISTING)) {
+      SafeTensors.write(out, tensors, Map.of("format", "pt", "model", config.describe()));
+    }
   }
 
   /**

@@ -18,14 +18,20 @@ import java.util.Map;
  * The safetensors file format, for fp32 tensors: an 8-byte little-endian header length, a JSON
  * header naming each tensor's dtype, shape and byte range, then the raw little-endian data.
  * Reading checks every length and range against the file, so a corrupt file is an
- * {@link IOException} naming what is wrong, never a crash or a silent misread.
+ * {@link IOException} naming what is wrong, never a crash or a silent misread. Checkpoints use it
+ * for their shards; a trainer can also export a model's weights in it for other frameworks.
  */
-final class SafeTensors {
+public final class SafeTensors {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final long MAX_HEADER = 100L << 20;
 
-  /** One tensor read from a file. */
-  record Entry(long[] shape, float[] data) {}
+  /**
+   * One fp32 tensor of a file.
+   *
+   * @param shape its dimensions
+   * @param data its elements, row-major
+   */
+  public record Entry(long[] shape, float[] data) {}
 
   private SafeTensors() {}
 
@@ -37,7 +43,7 @@ final class SafeTensors {
    * @param metadata string pairs for the header's "__metadata__"
    * @throws IOException when writing fails
    */
-  static void write(WritableByteChannel out, Map<String, Entry> tensors, Map<String, String> metadata)
+  public static void write(WritableByteChannel out, Map<String, Entry> tensors, Map<String, String> metadata)
       throws IOException {
     ObjectNode header = JSON.createObjectNode();
     ObjectNode meta = header.putObject("__metadata__");
@@ -75,8 +81,15 @@ final class SafeTensors {
     }
   }
 
-  /** Reads every tensor and the metadata ("__metadata__" maps to an entry-less map). */
-  static Map<String, Entry> read(Path file, Map<String, String> metadata) throws IOException {
+  /**
+   * Reads every tensor and the metadata.
+   *
+   * @param file a safetensors file of F32 tensors
+   * @param metadata receives the header's "__metadata__" pairs
+   * @return the tensors by name, in the file's order
+   * @throws IOException when the file cannot be read or is not a valid file of F32 tensors
+   */
+  public static Map<String, Entry> read(Path file, Map<String, String> metadata) throws IOException {
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
       long size = ch.size();
       ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
