@@ -28,13 +28,15 @@ public final class Shard4jCommand implements Runnable {
 
   /**
    * The command line that runs a shard4j command (this one or a subcommand on its own) as the
-   * launcher does: a usage error is one line and exit code 2, never a stack trace.
+   * launcher does: a usage error is one line and exit code 2, a failure the user can act on (bad
+   * input found once read, a file that cannot be read) one line and exit code 1, never a stack trace.
    *
    * @param command the command object
    * @return its command line
    */
   public static CommandLine commandLine(Object command) {
-    return new CommandLine(command).setParameterExceptionHandler(new UsageErrors());
+    return new CommandLine(command).setParameterExceptionHandler(new UsageErrors())
+        .setExecutionExceptionHandler(new RunErrors());
   }
 
   /** Without a subcommand, prints the usage. */

@@ -4,6 +4,7 @@ import dev.shard4j.collectives.rendezvous.LaunchEnv;
 import dev.shard4j.parallel.fsdp.MixedPrecision;
 import dev.shard4j.parallel.fsdp.Strategy;
 import dev.shard4j.models.mlp.TrainRun;
+import dev.shard4j.models.ranks.RankRunner;
 import dev.shard4j.tensor.DType;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -21,14 +22,23 @@ import picocli.CommandLine.Option;
  * each), or on one rank per process launched as torchrun does.
  */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
-    description = "Train a small MLP on synthetic data with sharded data parallel across in-process ranks, or "
-        + "across processes (--from-env).")
+    description = "Train with sharded data parallel across in-process ranks, or across processes (--from-env): "
+        + "a GPT-2-style model on real text (--model gpt, byte tokens of the Brown corpus or --data), or a small "
+        + "MLP on synthetic data (--model mlp). Flags marked gpt: apply to the GPT only.")
 public final class TrainCommand implements Callable<Integer> {
   /** The most ranks that one JVM runs. */
   private static final int MAX_RANKS = 64;
   private static final Map<String, Strategy> STRATEGIES = strategies();
   private static final Map<String, DType> DTYPES = dtypes();
   private static final Map<String, String> DEVICES = Flags.names("cpu", "cuda", "auto");
+  private static final Map<String, Boolean> MODELS = new LinkedHashMap<>(Map.of("gpt", true));
+
+  static {
+    MODELS.put("mlp", false);
+  }
+
+  @Option(names = "--model", defaultValue = "gpt", description = "gpt or mlp (default: ${DEFAULT-VALUE})")
+  String model;
 
   @Option(names = "--ranks", defaultValue = "2", description = "Ranks in this JVM (threads, or a GPU each) (default: ${DEFAULT-VALUE})")
   int ranks;
@@ -53,18 +63,22 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "1", description = "Seed of the model and the data (default: ${DEFAULT-VALUE})")
   long seed;
 
-  @Option(names = "--hidden", defaultValue = "256", description = "Hidden width (default: ${DEFAULT-VALUE})")
+  @Option(names = "--hidden", defaultValue = "256", description = "mlp: hidden width (default: ${DEFAULT-VALUE})")
   int hidden;
 
-  @Option(names = "--layers", defaultValue = "2",
-      description = "Affine layers of the MLP, 2 or more, each a shard group of its own (default: ${DEFAULT-VALUE})")
-  int layers;
+  @Option(names = "--layers", description = "Layers, each a shard group of its own: gpt: transformer blocks "
+      + "(default: 4); mlp: affine layers, 2 or more (default: 2)")
+  Integer layers;
 
-  @Option(names = "--batch", defaultValue = "32", description = "Samples per rank and step (default: ${DEFAULT-VALUE})")
-  int batch;
+  @Option(names = "--batch", description = "Sequences per micro-batch of a rank (gpt, default: 8), or samples per "
+      + "rank and step (mlp, default: 32)")
+  Integer batch;
 
   @Option(names = "--check", description = "Also train on one rank with the same global batches and compare the losses")
   boolean check;
+
+  @CommandLine.Mixin
+  GptOptions gpt = new GptOptions();
 
   @Option(names = "--overlap", negatable = true, defaultValue = "true", fallbackValue = "true",
       description = "Run each rank's communication on a thread of its own, overlapping compute "
@@ -94,7 +108,7 @@ public final class TrainCommand implements Callable<Integer> {
   }
 
   /** The run that the flags ask for, each value checked before anything starts. */
-  private TrainRun plan() {
+  private Callable<Integer> plan() {
     LaunchEnv launch = null;
     if (fromEnv) {
       launch = LaunchEnv.fromEnv();
@@ -106,9 +120,11 @@ public final class TrainCommand implements Callable<Integer> {
     MixedPrecision precision = new MixedPrecision(Flags.oneOf("--param-dtype", paramDtype, DTYPES),
         Flags.oneOf("--reduce-dtype", reduceDtype, DTYPES));
     Flags.atLeast("--steps", steps, 1);
-    Flags.atLeast("--hidden", hidden, 1);
-    Flags.inRange("--layers", layers, 2, 64);
-    Flags.atLeast("--batch", batch, 1);
+    boolean isGpt = Flags.oneOf("--model", model, MODELS);
+    onlyFor(isGpt);
+    int layerCount = layers != null ? layers : isGpt ? 4 : 2;
+    int batchSize = Flags.atLeast("--batch", batch != null ? batch : isGpt ? 8 : 32, 1);
+    Flags.inRange("--layers", layerCount, isGpt ? 1 : 2, 64);
     int shards = shardSize != null ? Flags.atLeast("--shard-size", shardSize, 1) : defaultShardSize(ranks);
     if (ranks % shards != 0) {
       // Every strategy's memory is summarised, hybrid_shard's with this size too.
@@ -118,8 +134,28 @@ public final class TrainCommand implements Callable<Integer> {
     boolean gpu = onGpus(launch, Flags.oneOf("--device", device, DEVICES));
     PrintStream out = launch == null || launch.rank() == 0 ? System.out
         : new PrintStream(OutputStream.nullOutputStream());
-    return new TrainRun(ranks, s, precision, steps, seed, hidden, layers, batch, shards, check, overlap, gpu, launch,
-        out);
+    if (isGpt) {
+      return GptFlags.plan(gpt, new RankRunner(ranks, gpu, launch), s, shards, precision, steps, seed, layerCount,
+          batchSize, overlap, check, out);
+    }
+    Flags.atLeast("--hidden", hidden, 1);
+    return new TrainRun(ranks, s, precision, steps, seed, hidden, layerCount, batchSize, shards, check, overlap, gpu,
+        launch, out);
+  }
+
+  /** The flags of one model, refused with the other. */
+  private void onlyFor(boolean isGpt) {
+    CommandLine.ParseResult parsed = spec.commandLine().getParseResult();
+    for (CommandLine.Model.OptionSpec option : parsed.matchedOptions()) {
+      String name = option.longestName();
+      boolean gptOnly = option.description().length > 0 && option.description()[0].startsWith("gpt:");
+      if (!isGpt && gptOnly) {
+        throw new IllegalArgumentException(name + " applies to --model gpt only");
+      }
+      if (isGpt && name.equals("--hidden")) {
+        throw new IllegalArgumentException("--hidden applies to --model mlp only (the GPT's width is --width)");
+      }
+    }
   }
 
   /** Half the ranks, or where that does not divide them, the largest divisor below it. */

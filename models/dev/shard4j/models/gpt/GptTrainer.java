@@ -1,6 +1,7 @@
 package dev.shard4j.models.gpt;
 
 import dev.shard4j.collectives.Communicator;
+import dev.shard4j.models.ranks.RankFigures;
 import dev.shard4j.parallel.fsdp.CommStream;
 import dev.shard4j.parallel.fsdp.ShardCheckpoint;
 import dev.shard4j.parallel.fsdp.ShardGroup;

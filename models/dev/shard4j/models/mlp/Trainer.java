@@ -3,10 +3,9 @@ package dev.shard4j.models.mlp;
 import dev.shard4j.collectives.Communicator;
 import dev.shard4j.collectives.RedOp;
 import dev.shard4j.collectives.Work;
-import dev.shard4j.collectives.local.LocalGroup;
-import dev.shard4j.collectives.nccl.NcclCommunicator;
 import dev.shard4j.collectives.rendezvous.LaunchEnv;
-import dev.shard4j.collectives.rendezvous.Rendezvous;
+import dev.shard4j.models.ranks.RankFigures;
+import dev.shard4j.models.ranks.RankRunner;
 import dev.shard4j.parallel.fsdp.CommStream;
 import dev.shard4j.parallel.fsdp.MixedPrecision;
 import dev.shard4j.parallel.fsdp.ParamSpec;
@@ -24,9 +23,6 @@ import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 
 /**
  * Trains the demo MLP with sharded data parallel on in-process ranks (threads on the CPU, or one
@@ -41,15 +37,7 @@ final class Trainer {
   /** What to train. */
   record Config(int ranks, Strategy strategy, MixedPrecision precision, int steps, long seed, int in, int hidden,
       int out, int layers, int microBatch, int shardSize, int logEvery, int microBatchesPerRank, boolean overlap,
-      boolean gpu, LaunchEnv launch) {
-    /**
-     * Rank r's device: on GPUs cuda:r (every rank in this process) or cuda:LOCAL_RANK (this
-     * process's one rank of a launch), else the CPU.
-     */
-    Device device(int rank) {
-      return gpu ? Device.cuda(launch == null ? rank : launch.localRank()) : Device.CPU;
-    }
-  }
+      boolean gpu, LaunchEnv launch) {}
 
   /**
    * The outcome: the mean loss of every step, each rank's peak model-state memory, and each rank's
@@ -85,53 +73,19 @@ final class Trainer {
     long[] peaks = new long[c.ranks()];
     long[] comm = new long[c.ranks()];
     long[] waited = new long[c.ranks()];
-    Rendezvous rendezvous = c.launch() == null ? null : c.launch().join();
-    List<Communicator> comms;
-    try {
-      comms = communicators(rendezvous);
-    } catch (RuntimeException e) {
-      if (rendezvous != null) {
-        rendezvous.abort();
-      }
-      throw e;
-    }
-    ExecutorService pool = Executors.newFixedThreadPool(comms.size());
     long start = System.nanoTime();
-    boolean finished = false;
-    try (Allocator root = Allocator.root("train")) {
-      List<Future<?>> ranks = new ArrayList<>();
-      for (Communicator communicator : comms) {
-        ranks.add(pool.submit(() -> {
-          int r = communicator.rank();
-          try (Allocator mine = root.newChild("rank" + r, Long.MAX_VALUE);
-              CommStream stream = commStream("rank" + r)) {
-            trainRank(communicator, stream, mine, c.device(r), model, teacher, losses, peaks);
-            long[] figures = allGather(communicator, mine, stream.busyNanos(), stream.waitedNanos(), peaks[r]);
-            for (int q = 0; q < c.ranks(); q++) {
-              comm[q] = figures[3 * q];
-              waited[q] = figures[3 * q + 1];
-              peaks[q] = figures[3 * q + 2];
-            }
-          } finally {
-            communicator.close();
-          }
-          return null;
-        }));
-      }
-      for (Future<?> f : ranks) {
-        f.get();
-      }
-      finished = true;
-    } finally {
-      pool.shutdownNow();
-      if (rendezvous != null) {
-        if (finished) {
-          rendezvous.close();
-        } else {
-          rendezvous.abort(); // the other ranks' store calls fail at once rather than at their timeout
+    new RankRunner(c.ranks(), c.gpu(), c.launch()).run("train", (communicator, device, mine) -> {
+      int r = communicator.rank();
+      try (CommStream stream = commStream("rank" + r)) {
+        trainRank(communicator, stream, mine, device, model, teacher, losses, peaks);
+        long[] figures = RankFigures.allGather(communicator, mine, stream.busyNanos(), stream.waitedNanos(), peaks[r]);
+        for (int q = 0; q < c.ranks(); q++) {
+          comm[q] = figures[3 * q];
+          waited[q] = figures[3 * q + 1];
+          peaks[q] = figures[3 * q + 2];
         }
       }
-    }
+    });
     double seconds = (System.nanoTime() - start) / 1e9;
     double samplesPerStep = (double) c.ranks() * c.microBatchesPerRank() * c.microBatch();
     return new Outcome(losses, peaks, c.steps() * samplesPerStep / seconds, steadySamplesPerSecond(samplesPerStep),
@@ -160,36 +114,6 @@ final class Trainer {
       return CommStream.onDevice(name);
     }
     return c.overlap() ? CommStream.create(name) : CommStream.inline(name);
-  }
-
-  /**
-   * Every rank's figures, rank by rank: the ranks may live in other processes, and every rank
-   * reports them all (the ranks of one process write the same values).
-   */
-  private static long[] allGather(Communicator comm, Allocator a, long... mine) {
-    try (Tensor send = Tensors.fromArray(a, mine, DType.I64, comm.device(), mine.length);
-        Tensor all = Tensors.zeros(a, DType.I64, comm.device(), (long) mine.length * comm.size())) {
-      comm.allGather(send, all);
-      return all.toLongArray();
-    }
-  }
-
-  /**
-   * In-process CPU ranks, one NCCL rank per GPU of this process, or this process's NCCL rank of a
-   * launch, joined through its rendezvous.
-   */
-  private List<Communicator> communicators(Rendezvous rendezvous) {
-    if (!c.gpu()) {
-      return LocalGroup.create(c.ranks());
-    }
-    if (rendezvous != null) {
-      return List.of(NcclCommunicator.create(rendezvous, c.device(c.launch().rank())));
-    }
-    List<Device> devices = new ArrayList<>();
-    for (int r = 0; r < c.ranks(); r++) {
-      devices.add(c.device(r));
-    }
-    return new ArrayList<>(NcclCommunicator.createAll(devices));
   }
 
   private void trainRank(Communicator comm, CommStream stream, Allocator a, Device device, Mlp model, Mlp teacher,

@@ -78,7 +78,7 @@ class NcclProcessesTest {
   @CsvSource({"full_shard, 2, --overlap", "shard_grad_op, 3, --no-overlap", "no_shard, 2, --overlap",
       "hybrid_shard, 4, --overlap"})
   void trainFromEnvMatchesOneRank(String strategy, int world, String overlap) throws Exception {
-    List<String> outputs = runWorld(world, "train " + strategy, Shard4jCommand.class.getName(), "train", "--from-env",
+    List<String> outputs = runWorld(world, "train " + strategy, Shard4jCommand.class.getName(), "train", "--model", "mlp", "--from-env",
         "--device", "cuda", "--strategy", strategy, "--steps", "20", "--hidden", "256", "--check", overlap);
     String report = outputs.get(0);
     assertTrue(report.contains(world + " ranks (one per process and GPU, NCCL)") && report.contains(": OK"), report);
@@ -99,7 +99,7 @@ class NcclProcessesTest {
     String port = Integer.toString(FreePort.pick());
     List<String> outputs = runWorld(nodes, "launch", node -> new String[] {Shard4jCommand.class.getName(), "launch",
         "--nnodes", "2", "--node-rank", Integer.toString(node), "--nproc-per-node", "1", "--master-port", port, "--",
-        "train", "--from-env", "--device", "cuda", "--steps", "10", "--hidden", "128", "--check"});
+        "train", "--model", "mlp", "--from-env", "--device", "cuda", "--steps", "10", "--hidden", "128", "--check"});
     assertTrue(outputs.get(0).contains("2 ranks (one per process and GPU, NCCL)") && outputs.get(0).contains(": OK"),
         outputs.get(0));
   }
