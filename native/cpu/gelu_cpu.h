@@ -1,25 +1,37 @@
 // Host loops of GELU and the bias add and its gradient, spread over the thread pool when large.
 #pragma once
 
+#include <type_traits>
+
 #include "../common/gelu.h"
+#include "loops_table.h"
 #include "thread_pool.h"
 
 namespace s4j::cpu {
 
 constexpr int64_t kGeluGrain = 1 << 14;
 
+// fp32 runs the vectorised loops of the CPU's instruction set; bf16 converts element by element.
 template <class T>
 void gelu(int64_t n, const T* in, T* out) {
   parallel_for(n, kGeluGrain, [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; i++) out[i] = convert<T>(gelu_value(convert<float>(in[i])));
+    if constexpr (std::is_same_v<T, float>) {
+      loops().gelu(in, out, begin, end);
+    } else {
+      for (int64_t i = begin; i < end; i++) out[i] = convert<T>(gelu_value(convert<float>(in[i])));
+    }
   });
 }
 
 template <class T>
 void gelu_backward(int64_t n, const T* grad_out, const T* in, T* grad_in) {
   parallel_for(n, kGeluGrain, [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; i++) {
-      grad_in[i] = convert<T>(gelu_grad(convert<float>(grad_out[i]), convert<float>(in[i])));
+    if constexpr (std::is_same_v<T, float>) {
+      loops().gelu_backward(grad_out, in, grad_in, begin, end);
+    } else {
+      for (int64_t i = begin; i < end; i++) {
+        grad_in[i] = convert<T>(gelu_grad(convert<float>(grad_out[i]), convert<float>(in[i])));
+      }
     }
   });
 }

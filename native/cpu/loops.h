@@ -10,6 +10,7 @@
 #endif
 
 #include "../common/dispatch.h"
+#include "../common/gelu.h"
 #include "../common/kernel_math.h"
 #include "loops_table.h"
 
@@ -360,6 +361,18 @@ void adamw_any(const AdamWScalars& s, float* param, const void* grad, int grad_d
   }
 }
 
+// The tensors may be one another (in place): element i reads only index i before it writes it,
+// so no iteration depends on another and the loops vectorise without runtime alias checks.
+void gelu_loop(const float* in, float* out, int64_t begin, int64_t end) {
+#pragma GCC ivdep
+  for (int64_t i = begin; i < end; i++) out[i] = gelu_value(in[i]);
+}
+
+void gelu_backward_loop(const float* grad_out, const float* in, float* grad_in, int64_t begin, int64_t end) {
+#pragma GCC ivdep
+  for (int64_t i = begin; i < end; i++) grad_in[i] = gelu_grad(grad_out[i], in[i]);
+}
+
 }  // namespace
 
 #define S4J_JOIN2(a, b) a##b
@@ -368,6 +381,6 @@ void adamw_any(const AdamWScalars& s, float* param, const void* grad, int grad_d
 #define S4J_STRING(a) S4J_STRING2(a)
 
 extern const Loops S4J_JOIN(loops_, S4J_CPU_ISA) = {convert_any, reduce_any, accumulate_any, adamw_any,
-                                              S4J_STRING(S4J_CPU_ISA)};
+                                              gelu_loop, gelu_backward_loop, S4J_STRING(S4J_CPU_ISA)};
 
 }  // namespace s4j::cpu

@@ -21,6 +21,10 @@ struct Loops {
   // One AdamW step over [begin, end).
   void (*adamw)(const AdamWScalars& s, float* param, const void* grad, int grad_dtype, float* exp_avg,
                 float* exp_avg_sq, void* copy, int copy_dtype, int64_t begin, int64_t end);
+  // GELU of fp32 over [begin, end), and its gradient: the element math of common/gelu.h, which is
+  // plain arithmetic, so that each instruction set's build runs it in its widest vectors.
+  void (*gelu)(const float* in, float* out, int64_t begin, int64_t end);
+  void (*gelu_backward)(const float* grad_out, const float* in, float* grad_in, int64_t begin, int64_t end);
   const char* isa;
 };
 

@@ -1,5 +1,5 @@
 // CUDA kernels of GELU and the bias add and its gradient. The element math is common/gelu.h, the
-// same the host runs; only tanhf may differ from the host's in its last bit.
+// same the host runs, tanh included (a polynomial of our own, no libm call).
 #include "../api/cuda_backend.h"
 #include "../api/model_dtypes.h"
 #include "../common/gelu.h"

@@ -1,8 +1,8 @@
 package dev.shard4j.cli;
 
 import dev.shard4j.bindings.NativeApi;
+import dev.shard4j.models.gpt.GptConfig;
 import dev.shard4j.tensor.Device;
-import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -14,12 +14,21 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code shard4j bench kernels}: the fused kernels' bandwidth against a copy measured in the same run. */
+/**
+ * {@code shard4j bench kernels}: the fused kernels' bandwidth against a copy measured in the same
+ * run; {@code shard4j bench gpt}: the GPT's training speed against PyTorch's in the same run.
+ */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-    description = "Benchmark the fused kernels: GB/s of minimal traffic and the fraction of copy bandwidth.")
+    description = "Benchmark the fused kernels (kernels: GB/s of minimal traffic and the fraction of copy "
+        + "bandwidth) or GPT training against PyTorch eager on the same model and batches (gpt: tokens/s, "
+        + "the ratio, and each kernel's share of the step).")
 public final class BenchCommand implements Callable<Integer> {
-  @Parameters(index = "0", description = "What to benchmark: kernels")
+  @Parameters(index = "0", description = "What to benchmark: kernels or gpt")
   String what;
+
+  @Option(names = "--steps", description = "gpt: training steps of each trainer; the second half is timed "
+      + "(default: ${DEFAULT-VALUE})", defaultValue = "20")
+  int steps;
 
   @Option(names = "--device", description = "cpu or cuda:N (default: ${DEFAULT-VALUE})", defaultValue = "cpu")
   String device;
@@ -45,10 +54,13 @@ public final class BenchCommand implements Callable<Integer> {
   public BenchCommand() {}
 
   @Override
-  public Integer call() throws IOException {
+  public Integer call() throws Exception {
     Device dev = Flags.checked(spec, this::device);
     if (threads != null) {
       NativeApi.setCpuThreads(threads);
+    }
+    if (what.equals("gpt")) {
+      return gpt();
     }
     List<KernelBenchmarks.Result> results;
     try (KernelBenchmarks bench = new KernelBenchmarks(dev, elements, repeats)) {
@@ -72,7 +84,8 @@ public final class BenchCommand implements Callable<Integer> {
 
   /** The device to measure, each flag checked before anything starts. */
   private Device device() {
-    Flags.oneOf("benchmark", what, Flags.names("kernels"));
+    Flags.oneOf("benchmark", what, Flags.names("kernels", "gpt"));
+    Flags.atLeast("--steps", steps, 2);
     Flags.atLeast("-n", repeats, 1);
     Flags.atLeast("--elements", elements, 1024);
     if (threads != null) {
@@ -91,6 +104,23 @@ public final class BenchCommand implements Callable<Integer> {
       });
     }
     return dev;
+  }
+
+  /** The README's GPT on one CPU rank against every PyTorch found here. */
+  private int gpt() throws Exception {
+    Path root = Path.of(System.getProperty("shard4j.root", "."));
+    if (!Files.isRegularFile(root.resolve("scripts/peers/gpt_torch.py"))) {
+      throw new IllegalArgumentException("bench gpt runs PyTorch's scripts/peers/gpt_torch.py: run it from the "
+          + "project's root");
+    }
+    Path work = Files.createTempDirectory("shard4j-bench-gpt");
+    GptConfig model = new GptConfig(4, 4, 128, 64, 256);
+    java.util.Map<String, Object> result = new GptBenchmark(model, 8, 64, steps, root, work, System.out).run();
+    if (json != null) {
+      Files.writeString(json, new com.fasterxml.jackson.databind.ObjectMapper().writerWithDefaultPrettyPrinter()
+          .writeValueAsString(result), StandardCharsets.UTF_8);
+    }
+    return 0;
   }
 
   private String toJson(Device dev, List<KernelBenchmarks.Result> results) {

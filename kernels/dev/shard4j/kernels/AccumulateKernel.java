@@ -35,7 +35,9 @@ public final class AccumulateKernel {
     if (Checks.overlap(a, b) && !(a[0] == b[0] && dst.dtype() == src.dtype())) {
       throw new IllegalArgumentException("src partially overlaps dst");
     }
+    long profiled = KernelProfile.start();
     NativeApi.accumulate(dst.device().nativeOrdinal(), Checks.stream(stream, dst.device()), a[0],
         dst.dtype().nativeCode(), b[0], src.dtype().nativeCode(), dst.numel(), scale);
+    KernelProfile.stop("accumulate", profiled);
   }
 }

@@ -84,11 +84,13 @@ public record AdamW(double lr, double beta1, double beta2, double eps, double we
         }
       }
     }
+    long profiled = KernelProfile.start();
     NativeApi.adamw(param.device().nativeOrdinal(), Checks.stream(stream, param.device()), param.dataAddress(),
         grad.dataAddress(), grad.dtype().nativeCode(), expAvg.dataAddress(), expAvgSq.dataAddress(),
         paramCopy == null ? 0 : paramCopy.dataAddress(),
         paramCopy == null ? DType.BF16.nativeCode() : paramCopy.dtype().nativeCode(), param.numel(), lr, beta1,
         beta2, eps, weightDecay, step, gradScale);
+    KernelProfile.stop("adamw", profiled);
   }
 
   private static void check(Tensor t, String name, EnumSet<DType> dtypes, Tensor param) {

@@ -30,8 +30,10 @@ public final class Bias {
     KernelArgs.like(out, "out", in, "in");
     KernelArgs.sameOrApart(out, "out", in, "in");
     KernelArgs.apart(out, "out", bias, "bias");
+    long profiled = KernelProfile.start();
     NativeApi.biasAdd(in.device().nativeOrdinal(), Checks.stream(stream, in.device()), in.dtype().nativeCode(),
         rc[0], rc[1], in.dataAddress(), bias.dataAddress(), out.dataAddress());
+    KernelProfile.stop("bias.add", profiled);
   }
 
   /**
@@ -50,8 +52,10 @@ public final class Bias {
     DType biasType = gradBias.dtype() == DType.F32 ? DType.F32 : gradOut.dtype();
     KernelArgs.shaped(gradBias, "gradBias", biasType, gradOut, rc[1]);
     KernelArgs.apart(gradBias, "gradBias", gradOut, "gradOut");
+    long profiled = KernelProfile.start();
     NativeApi.biasGrad(gradOut.device().nativeOrdinal(), Checks.stream(stream, gradOut.device()),
         gradOut.dtype().nativeCode(), rc[0], rc[1], gradOut.dataAddress(), gradBias.dataAddress(),
         gradBias.dtype().nativeCode(), accumulate);
+    KernelProfile.stop("bias.backward", profiled);
   }
 }

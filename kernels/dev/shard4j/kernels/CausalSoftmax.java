@@ -26,8 +26,10 @@ public final class CausalSoftmax {
     long[] nt = check(scores, "scores", scale);
     KernelArgs.like(probs, "probs", scores, "scores");
     KernelArgs.sameOrApart(probs, "probs", scores, "scores");
+    long profiled = KernelProfile.start();
     NativeApi.causalSoftmax(scores.device().nativeOrdinal(), Checks.stream(stream, scores.device()),
         scores.dtype().nativeCode(), nt[0], nt[1], scale, scores.dataAddress(), probs.dataAddress());
+    KernelProfile.stop("causal_softmax.forward", profiled);
   }
 
   /**
@@ -45,9 +47,11 @@ public final class CausalSoftmax {
     KernelArgs.like(gradScores, "gradScores", probs, "probs");
     KernelArgs.sameOrApart(gradScores, "gradScores", gradProbs, "gradProbs");
     KernelArgs.apart(gradScores, "gradScores", probs, "probs");
+    long profiled = KernelProfile.start();
     NativeApi.causalSoftmaxBackward(probs.device().nativeOrdinal(), Checks.stream(stream, probs.device()),
         probs.dtype().nativeCode(), nt[0], nt[1], scale, probs.dataAddress(), gradProbs.dataAddress(),
         gradScores.dataAddress());
+    KernelProfile.stop("causal_softmax.backward", profiled);
   }
 
   private static long[] check(Tensor t, String name, double scale) {

@@ -45,9 +45,11 @@ public final class CrossEntropy {
       KernelArgs.apart(mean, "mean", losses, "losses");
     }
     checkTargets(targets, rc[1]);
+    long profiled = KernelProfile.start();
     NativeApi.crossEntropy(logits.device().nativeOrdinal(), Checks.stream(stream, logits.device()),
         logits.dtype().nativeCode(), rc[0], rc[1], logits.dataAddress(), targets.dataAddress(),
         targets.dtype().nativeCode(), losses.dataAddress(), mean == null ? 0 : mean.dataAddress());
+    KernelProfile.stop("cross_entropy.forward", profiled);
   }
 
   /**
@@ -74,10 +76,12 @@ public final class CrossEntropy {
       KernelArgs.apart(gradLogits, "gradLogits", gradLosses, "gradLosses");
     }
     checkTargets(targets, rc[1]);
+    long profiled = KernelProfile.start();
     NativeApi.crossEntropyBackward(logits.device().nativeOrdinal(), Checks.stream(stream, logits.device()),
         logits.dtype().nativeCode(), rc[0], rc[1], logits.dataAddress(), targets.dataAddress(),
         targets.dtype().nativeCode(), gradLosses == null ? 0 : gradLosses.dataAddress(), scale,
         gradLogits.dataAddress());
+    KernelProfile.stop("cross_entropy.backward", profiled);
   }
 
   private static long[] check(Tensor logits, Tensor targets) {

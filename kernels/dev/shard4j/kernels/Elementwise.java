@@ -135,8 +135,10 @@ public final class Elementwise {
     Checks.open(t, "t");
     long s = Checks.stream(stream, t.device());
     long intValue = t.dtype().isFloatingPoint() ? 0 : (long) value; // Java's cast saturates, NaN gives 0
+    long profiled = KernelProfile.start();
     NativeApi.fill(t.device().nativeOrdinal(), s, t.shape().toArray(), t.dataAddress(), t.dtype().nativeCode(),
         t.strides(), value, intValue);
+    KernelProfile.stop("fill", profiled);
   }
 
   /**
@@ -167,7 +169,9 @@ public final class Elementwise {
     // The factors round to the arithmetic type here, where the Java reference sees them too.
     double fa = a.dtype() == DType.F64 ? alpha : (float) alpha;
     double fb = a.dtype() == DType.F64 ? beta : (float) beta;
+    long profiled = KernelProfile.start();
     NativeApi.elementwise(a.device().nativeOrdinal(), Checks.stream(stream, a.device()), op, a.dtype().nativeCode(),
         a.numel(), a.dataAddress(), b == null ? 0 : b.dataAddress(), out.dataAddress(), fa, fb);
+    KernelProfile.stop("elementwise", profiled);
   }
 }

@@ -35,9 +35,11 @@ public final class Embedding {
     KernelArgs.apart(out, "out", wte, "wte");
     KernelArgs.apart(out, "out", wpe, "wpe");
     checkTokens(tokens, btvc[2]);
+    long profiled = KernelProfile.start();
     NativeApi.embedding(wte.device().nativeOrdinal(), Checks.stream(stream, wte.device()), wte.dtype().nativeCode(),
         btvc[0], btvc[1], btvc[3], btvc[2], wpe.shape().dim(0), tokens.dataAddress(), tokens.dtype().nativeCode(),
         wte.dataAddress(), wpe.dataAddress(), out.dataAddress());
+    KernelProfile.stop("embedding.forward", profiled);
   }
 
   /**
@@ -64,10 +66,12 @@ public final class Embedding {
     }
     KernelArgs.apart(gradWpe, "gradWpe", gradWte, "gradWte");
     checkTokens(tokens, btvc[2]);
+    long profiled = KernelProfile.start();
     NativeApi.embeddingBackward(gradWte.device().nativeOrdinal(), Checks.stream(stream, gradWte.device()),
         gradOut.dtype().nativeCode(), btvc[0], btvc[1], btvc[3], btvc[2], gradWpe.shape().dim(0),
         tokens.dataAddress(), tokens.dtype().nativeCode(), gradOut.dataAddress(), gradWte.dataAddress(),
         gradWpe.dataAddress(), accumulate);
+    KernelProfile.stop("embedding.backward", profiled);
   }
 
   /** {B, T, V, C}, after checking tokens and the two tables (F32 when they are gradients). */

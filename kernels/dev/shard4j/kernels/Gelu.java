@@ -27,8 +27,10 @@ public final class Gelu {
     KernelArgs.input(in, "in", KernelArgs.ACTIVATIONS);
     KernelArgs.like(out, "out", in, "in");
     KernelArgs.sameOrApart(out, "out", in, "in");
+    long profiled = KernelProfile.start();
     NativeApi.gelu(in.device().nativeOrdinal(), Checks.stream(stream, in.device()), in.dtype().nativeCode(),
         in.numel(), in.dataAddress(), out.dataAddress());
+    KernelProfile.stop("gelu.forward", profiled);
   }
 
   /**
@@ -47,8 +49,10 @@ public final class Gelu {
     KernelArgs.sameOrApart(in, "in", gradOut, "gradOut");
     KernelArgs.sameOrApart(gradIn, "gradIn", gradOut, "gradOut");
     KernelArgs.sameOrApart(gradIn, "gradIn", in, "in");
+    long profiled = KernelProfile.start();
     NativeApi.geluBackward(gradOut.device().nativeOrdinal(), Checks.stream(stream, gradOut.device()),
         gradOut.dtype().nativeCode(), gradOut.numel(), gradOut.dataAddress(), in.dataAddress(),
         gradIn.dataAddress());
+    KernelProfile.stop("gelu.backward", profiled);
   }
 }

@@ -94,6 +94,7 @@ public final class Gemm {
     }
     Problem p = new Problem(transA, transB, (int) m, (int) n, (int) k, (int) batch,
         (int) a.shape().dim(-1), (int) b.shape().dim(-1), (int) n, alpha, beta);
+    long profiled = KernelProfile.start();
     if (a.device().isCuda()) {
       CuBlas.gemm(a.device().index(), streamHandle, a.dtype().nativeCode(), transA, transB,
           p.m, p.n, p.k, alpha, a.dataAddress(), p.lda, m * k, b.dataAddress(), p.ldb, k * n, beta,
@@ -109,6 +110,7 @@ public final class Gemm {
         out.copyFrom(out32);
       }
     }
+    KernelProfile.stop("gemm", profiled);
   }
 
   private record Problem(boolean transA, boolean transB, int m, int n, int k, int batch, int lda, int ldb, int ldc,

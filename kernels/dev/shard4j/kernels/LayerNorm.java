@@ -49,9 +49,11 @@ public final class LayerNorm {
     KernelArgs.apart(mean, "mean", rstd, "rstd");
     KernelArgs.apart(mean, "mean", in, "in");
     KernelArgs.apart(rstd, "rstd", in, "in");
+    long profiled = KernelProfile.start();
     NativeApi.layerNorm(in.device().nativeOrdinal(), Checks.stream(stream, in.device()), in.dtype().nativeCode(),
         rc[0], rc[1], in.dataAddress(), weight.dataAddress(), bias.dataAddress(), eps, out.dataAddress(),
         mean.dataAddress(), rstd.dataAddress());
+    KernelProfile.stop("layernorm.forward", profiled);
   }
 
   /**
@@ -94,10 +96,12 @@ public final class LayerNorm {
     KernelArgs.apart(gradWeight, "gradWeight", gradIn, "gradIn");
     KernelArgs.apart(gradBias, "gradBias", gradIn, "gradIn");
     KernelArgs.apart(gradBias, "gradBias", gradWeight, "gradWeight");
+    long profiled = KernelProfile.start();
     NativeApi.layerNormBackward(gradOut.device().nativeOrdinal(), Checks.stream(stream, gradOut.device()),
         gradOut.dtype().nativeCode(), rc[0], rc[1], gradOut.dataAddress(), in.dataAddress(), weight.dataAddress(),
         mean.dataAddress(), rstd.dataAddress(), gradIn.dataAddress(), gradWeight.dataAddress(),
         gradBias.dataAddress(), paramType.nativeCode(), accumulate);
+    KernelProfile.stop("layernorm.backward", profiled);
   }
 
   private static long[] checkInput(Tensor t, String name) {

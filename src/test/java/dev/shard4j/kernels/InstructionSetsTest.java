@@ -98,6 +98,12 @@ class InstructionSetsTest {
       adamw.step(param, bf16, m, v, copy, 1, 1, null);
       adamw.step(param, f32, m, v, copy, 2, 0.5, null);
       outs.addAll(List.of(param, m, v, copy));
+      // GELU: the polynomial tanh in each build's vectors, in place as the model runs it.
+      Tensor gelu = keep(open, Tensors.empty(allocator, DType.F32, Device.CPU, n));
+      Gelu.forward(f32, gelu, null);
+      Tensor geluGrad = keep(open, f32.copy());
+      Gelu.backward(geluGrad, gelu, geluGrad, null);
+      outs.addAll(List.of(gelu, geluGrad));
       long bytes = outs.stream().mapToLong(t -> t.numel() * t.dtype().byteSize()).sum();
       ByteBuffer all = ByteBuffer.allocate((int) bytes);
       outs.forEach(t -> t.copyTo(all));
