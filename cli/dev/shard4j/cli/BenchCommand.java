@@ -98,6 +98,9 @@ public final class BenchCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("--device: unknown value '" + device + "'; valid: cpu, cuda, cuda:N");
     }
+    if (dev.isCuda() && what.equals("gpt")) {
+      throw new IllegalArgumentException("bench gpt measures the CPU (--device applies to bench kernels)");
+    }
     if (dev.isCuda()) {
       Flags.cudaProblem(dev.index() + 1, false, true).ifPresent(problem -> {
         throw new IllegalArgumentException("--device " + device + " needs that CUDA device and cuBLAS, but " + problem);

@@ -110,7 +110,7 @@ public final class Gemm {
         out.copyFrom(out32);
       }
     }
-    KernelProfile.stop("gemm", profiled);
+    KernelProfile.stop(batch > 1 ? "gemm.batched" : "gemm", profiled);
   }
 
   private record Problem(boolean transA, boolean transB, int m, int n, int k, int batch, int lda, int ldb, int ldc,

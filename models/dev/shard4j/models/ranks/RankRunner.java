@@ -97,7 +97,7 @@ public record RankRunner(int ranks, boolean gpu, LaunchEnv launch) {
     }
     ExecutorService pool = Executors.newFixedThreadPool(comms.size());
     boolean finished = false;
-    try (Allocator root = Allocator.root(name)) {
+    try (Allocator root = Allocator.caching(name)) { // a step allocates the same blocks as the last
       AtomicReference<Throwable> firstFailure = new AtomicReference<>();
       List<Future<?>> futures = new ArrayList<>();
       for (Communicator comm : comms) {

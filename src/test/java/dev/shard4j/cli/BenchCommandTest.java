@@ -10,7 +10,10 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** `shard4j bench kernels`: every kernel measured, the copy as ceiling, GEMM in TFLOP/s. */
+/**
+ * `shard4j bench kernels`: every kernel measured, the copy as ceiling, GEMM in TFLOP/s; `bench gpt`:
+ * shard4j's GPT beside every PyTorch found, with the kernels' shares of the step.
+ */
 class BenchCommandTest {
 
   @Test
@@ -34,8 +37,29 @@ class BenchCommandTest {
   }
 
   @Test
+  void benchGptTimesShard4jAndEveryTorchAndSharesTheStepOut(@TempDir Path dir) throws Exception {
+    Path json = dir.resolve("gpt.json");
+    CommandRun.Result r = CommandRun.execute(new Shard4jCommand(), "bench", "gpt", "--steps", "2", "--json",
+        json.toString());
+    assertEquals(0, r.code(), r.toString());
+    JsonNode result = new ObjectMapper().readTree(json.toFile());
+    assertTrue(result.path("shard4j_tokens_per_s").asDouble() > 0, result.toString());
+    assertTrue(result.path("kernel_shares").path("gemm").asDouble() > 0, result.toString());
+    for (JsonNode peer : result.path("torch")) {
+      assertTrue(peer.path("tokens_per_s").asDouble() > 0, peer.toString());
+      assertTrue(peer.path("max_relative_loss_difference").asDouble() < 1e-5, peer.toString());
+    }
+    if (System.getenv("SHARD4J_REQUIRE_TORCH") != null) {
+      assertTrue(result.path("torch").size() > 0, "CI installs torch: " + r);
+    }
+  }
+
+  @Test
   void eachBadValueIsRefusedInOneLineNamingItsFlag() {
-    assertEquals("shard4j bench: unknown benchmark 'kernel'; valid: kernels", refusal("bench", "kernel"));
+    assertEquals("shard4j bench: unknown benchmark 'kernel'; valid: kernels, gpt", refusal("bench", "kernel"));
+    assertEquals("shard4j bench: --steps must be at least 2, got 1", refusal("bench", "gpt", "--steps", "1"));
+    assertEquals("shard4j bench: bench gpt measures the CPU (--device applies to bench kernels)",
+        refusal("bench", "gpt", "--device", "cuda:0"));
     assertEquals("shard4j bench: --device: unknown value 'gpu'; valid: cpu, cuda, cuda:N",
         refusal("bench", "kernels", "--device", "gpu"));
     assertEquals("shard4j bench: -n must be at least 1, got 0", refusal("bench", "kernels", "-n", "0"));

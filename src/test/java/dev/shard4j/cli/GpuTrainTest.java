@@ -18,8 +18,8 @@ class GpuTrainTest {
     assumeTrue(cuda.deviceCount() > 0 && cuda.nccl().loaded() && cuda.cublas().loaded(),
         "needs a GPU, NCCL and cuBLAS: " + cuda.reason() + " " + cuda.nccl().detail());
     for (String overlap : new String[] {"--overlap", "--no-overlap"}) {
-      String out = run("train", "--model", "mlp", "--device", "cuda", "--ranks", String.valueOf(cuda.deviceCount()), "--steps", "30",
-          "--hidden", "256", "--check", overlap);
+      String out = run("train", "--model", "mlp", "--device", "cuda", "--ranks", String.valueOf(cuda.deviceCount()),
+          "--steps", "30", "--hidden", "256", "--check", overlap);
       assertTrue(out.startsWith("0\n") && out.contains("one per GPU, NCCL") && out.contains(": OK"), out);
     }
   }
