@@ -14,6 +14,29 @@ public final class Blas {
 
   private Blas() {}
 
+  /**
+   * Sets how many threads OpenBLAS runs a product on (by default every core, or
+   * OPENBLAS_NUM_THREADS).
+   *
+   * @param threads 1 or more
+   */
+  public static void setThreads(int threads) {
+    if (threads < 1) {
+      throw new IllegalArgumentException("threads must be at least 1, got " + threads);
+    }
+    ensureLoaded();
+    openblas_nolapack.blas_set_num_threads(threads);
+  }
+
+  /**
+   * How many threads OpenBLAS runs a product on.
+   *
+   * @return the count
+   */
+  public static int threads() {
+    ensureLoaded();
+    return openblas_nolapack.blas_get_num_threads();
+  }
 
   private static void ensureLoaded() {
     if (!loaded) {

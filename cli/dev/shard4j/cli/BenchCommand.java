@@ -1,5 +1,6 @@
 package dev.shard4j.cli;
 
+import dev.shard4j.bindings.Blas;
 import dev.shard4j.bindings.NativeApi;
 import dev.shard4j.models.gpt.GptConfig;
 import dev.shard4j.tensor.Device;
@@ -41,7 +42,8 @@ public final class BenchCommand implements Callable<Integer> {
       defaultValue = "9")
   int repeats;
 
-  @Option(names = "--threads", description = "Host kernel threads (default: every core)")
+  @Option(names = "--threads", description = "Host kernel and OpenBLAS threads; bench gpt gives PyTorch as many "
+      + "(default: every core)")
   Integer threads;
 
   @Option(names = "--json", description = "Also write the table to this file as JSON")
@@ -58,6 +60,7 @@ public final class BenchCommand implements Callable<Integer> {
     Device dev = Flags.checked(spec, this::device);
     if (threads != null) {
       NativeApi.setCpuThreads(threads);
+      Blas.setThreads(threads);
     }
     if (what.equals("gpt")) {
       return gpt();

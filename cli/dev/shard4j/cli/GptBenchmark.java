@@ -82,8 +82,10 @@ final class GptBenchmark {
     out.printf(Locale.ROOT, "%-34s %12s %8s%n", "trainer", "tokens/s", "shard4j/x");
     out.printf(Locale.ROOT, "%-34s %12.0f %8s%n", "shard4j", shard4j, "1.00");
     List<Map<String, Object>> peers = new ArrayList<>();
+    List<TorchGptPeer.Result> runs = new ArrayList<>();
     for (String python : pythons()) {
       TorchGptPeer.Result t = TorchGptPeer.run(python, root, s, data, threads, work);
+      runs.add(t);
       List<Double> seconds = new ArrayList<>();
       double worst = 0;
       for (int i = 0; i < steps; i++) {
@@ -103,8 +105,30 @@ final class GptBenchmark {
       peers.add(peer);
     }
     result.put("torch", peers);
+    perStep(ours, stepSeconds, runs, s.tokensPerStep());
     result.put("kernel_shares", shares(stepSeconds));
     return result;
+  }
+
+  /** Every step's loss and tokens/s, shard4j's beside each torch's. */
+  private void perStep(GptTrainer.Outcome ours, List<Double> seconds, List<TorchGptPeer.Result> runs,
+      long tokensPerStep) {
+    StringBuilder head = new StringBuilder(String.format(Locale.ROOT, "%5s %12s %10s", "step", "shard4j loss",
+        "tokens/s"));
+    for (TorchGptPeer.Result t : runs) {
+      head.append(String.format(Locale.ROOT, " %14s %10s", "torch " + t.torch(), "tokens/s"));
+    }
+    out.println("# per step");
+    out.println(head);
+    for (int i = 0; i < steps; i++) {
+      StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "%5d %12.6f %10.0f", i + 1, ours.losses()[i],
+          tokensPerStep / seconds.get(i)));
+      for (TorchGptPeer.Result t : runs) {
+        row.append(String.format(Locale.ROOT, " %14.6f %10.0f", t.steps().get(i).loss(),
+            t.steps().get(i).tokensPerSecond()));
+      }
+      out.println(row);
+    }
   }
 
   /** Tokens per second over the second half of the steps. */
