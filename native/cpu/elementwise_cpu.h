@@ -47,6 +47,17 @@ void copy_strided(const StridedLayout& l, D* dst, const S* src) {
   }
   const int inner = l.ndim - 1;
   const int64_t n = l.sizes[inner], ds = l.dst_strides[inner], ss = l.src_strides[inner];
+  if (ds == 1 && ss == 1) {
+    // Rows contiguous on both sides (attention's heads split out of, and merged into, [B, T, C]).
+    for_each_row(l, [&](int64_t dst_offset, int64_t src_offset) {
+      if constexpr (std::is_same<D, S>::value) {
+        memcpy(dst + dst_offset, src + src_offset, (size_t)n * sizeof(D));
+      } else {
+        for (int64_t i = 0; i < n; i++) dst[dst_offset + i] = convert<D>(src[src_offset + i]);
+      }
+    });
+    return;
+  }
   for_each_row(l, [&](int64_t dst_offset, int64_t src_offset) {
     D* d = dst + dst_offset;
     const S* s = src + src_offset;

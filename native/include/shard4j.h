@@ -36,7 +36,7 @@ extern "C" {
 #define S4J_ERR_INTERNAL 6
 
 /* Changes whenever a function of this header changes; the Java binding checks it at load. */
-#define S4J_ABI_VERSION 3
+#define S4J_ABI_VERSION 4
 
 /* The host, where a device number is expected. */
 #define S4J_HOST (-1)
@@ -277,6 +277,18 @@ S4J_API int s4j_adamw(int device, s4j_stream_t stream, float* param, const void*
                       int grad_dtype, float* exp_avg, float* exp_avg_sq, void* param_copy,
                       int copy_dtype, int64_t count, double lr, double beta1, double beta2,
                       double eps, double weight_decay, int64_t step, double grad_scale);
+
+/* fp32 GEMM on the host, row-major, as cblas_sgemm computes it: OpenBLAS's, found in the
+ * library at `library` (the OpenBLAS the caller loaded; set once, before the first product, which
+ * also sets OpenBLAS to one thread), run in pieces of C's rows on the host kernels' threads. */
+S4J_API int s4j_host_blas_init(const char* library);
+S4J_API int s4j_host_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const float* a, int lda,
+                           const float* b, int ldb, float beta, float* c, int ldc);
+/* The same over a batch of products, matrix i at a + i * stride_a and so on (elements), shared
+ * out over the threads. */
+S4J_API int s4j_host_sgemm_batched(int trans_a, int trans_b, int m, int n, int k, float alpha, const float* a,
+                                   int lda, int64_t stride_a, const float* b, int ldb, int64_t stride_b, float beta,
+                                   float* c, int ldc, int64_t stride_c, int batch);
 
 /* Threads the host kernels use, the caller included (defaults to the number of cores). */
 S4J_API int s4j_cpu_set_threads(int threads);

@@ -29,7 +29,7 @@ public final class Shard4jNative {
   /** An internal failure of the library. */
   public static final int S4J_ERR_INTERNAL = 6;
   /** The ABI this binding was written for; the library's must match. */
-  public static final int S4J_ABI_VERSION = 3;
+  public static final int S4J_ABI_VERSION = 4;
   /** The device number that stands for host memory. */
   public static final int S4J_HOST = -1;
 
@@ -681,6 +681,64 @@ public final class Shard4jNative {
       @Cast("float*") long expAvg, @Cast("float*") long expAvgSq, @Cast("void*") long paramCopy,
       int copyDtype, @Cast("int64_t") long count, double lr, double beta1, double beta2, double eps,
       double weightDecay, @Cast("int64_t") long step, double gradScale);
+
+  /**
+   * Finds cblas_sgemm in the OpenBLAS library at a path (already loaded) for the host GEMM.
+   *
+   * @param library the library's path
+   * @return status
+   */
+  public static native int s4j_host_blas_init(@Cast("const char*") String library);
+
+  /**
+   * Row-major fp32 GEMM on the host, in pieces of C's rows on the host kernels' threads.
+   *
+   * @param transA op(A) = A^T
+   * @param transB op(B) = B^T
+   * @param m rows of C
+   * @param n columns of C
+   * @param k the inner dimension
+   * @param alpha factor of the product
+   * @param a A's address
+   * @param lda A's row stride
+   * @param b B's address
+   * @param ldb B's row stride
+   * @param beta factor of C's contents
+   * @param c C's address
+   * @param ldc C's row stride
+   * @return status
+   */
+  public static native int s4j_host_sgemm(int transA, int transB, int m, int n, int k, float alpha,
+      @Cast("const float*") long a, int lda, @Cast("const float*") long b, int ldb, float beta,
+      @Cast("float*") long c, int ldc);
+
+  /**
+   * Row-major fp32 GEMM over a batch of products at fixed strides, shared out over the host
+   * kernels' threads.
+   *
+   * @param transA op(A) = A^T
+   * @param transB op(B) = B^T
+   * @param m rows of each C
+   * @param n columns of each C
+   * @param k the inner dimension
+   * @param alpha factor of the products
+   * @param a the first A's address
+   * @param lda A's row stride
+   * @param strideA elements from one A to the next
+   * @param b the first B's address
+   * @param ldb B's row stride
+   * @param strideB elements from one B to the next
+   * @param beta factor of C's contents
+   * @param c the first C's address
+   * @param ldc C's row stride
+   * @param strideC elements from one C to the next
+   * @param batch the products
+   * @return status
+   */
+  public static native int s4j_host_sgemm_batched(int transA, int transB, int m, int n, int k, float alpha,
+      @Cast("const float*") long a, int lda, @Cast("int64_t") long strideA, @Cast("const float*") long b, int ldb,
+      @Cast("int64_t") long strideB, float beta, @Cast("float*") long c, int ldc, @Cast("int64_t") long strideC,
+      int batch);
 
   /**
    * Sets the host kernels' thread count.

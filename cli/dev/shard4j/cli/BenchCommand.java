@@ -1,6 +1,5 @@
 package dev.shard4j.cli;
 
-import dev.shard4j.bindings.Blas;
 import dev.shard4j.bindings.NativeApi;
 import dev.shard4j.models.gpt.GptConfig;
 import dev.shard4j.tensor.Device;
@@ -42,7 +41,7 @@ public final class BenchCommand implements Callable<Integer> {
       defaultValue = "9")
   int repeats;
 
-  @Option(names = "--threads", description = "Host kernel and OpenBLAS threads; bench gpt gives PyTorch as many "
+  @Option(names = "--threads", description = "Host kernel threads, GEMM included; bench gpt gives PyTorch as many "
       + "(default: every core)")
   Integer threads;
 
@@ -60,7 +59,6 @@ public final class BenchCommand implements Callable<Integer> {
     Device dev = Flags.checked(spec, this::device);
     if (threads != null) {
       NativeApi.setCpuThreads(threads);
-      Blas.setThreads(threads);
     }
     if (what.equals("gpt")) {
       return gpt();

@@ -118,16 +118,17 @@ public final class Gemm {
 
   private static void hostGemm(Tensor a, Tensor b, Tensor out, Problem p) {
     long size = a.dtype().byteSize();
-    for (int i = 0; i < p.batch; i++) {
+    if (a.dtype() == DType.F32) {
+      Blas.sgemmBatched(p.transA, p.transB, p.m, p.n, p.k, (float) p.alpha, a.dataAddress(), p.lda,
+          (long) p.m * p.k, b.dataAddress(), p.ldb, (long) p.k * p.n, (float) p.beta, out.dataAddress(), p.ldc,
+          (long) p.m * p.n, p.batch);
+      return;
+    }
+    for (int i = 0; i < p.batch; i++) { // F64
       long aAt = a.dataAddress() + i * (long) p.m * p.k * size;
       long bAt = b.dataAddress() + i * (long) p.k * p.n * size;
       long cAt = out.dataAddress() + i * (long) p.m * p.n * size;
-      if (a.dtype() == DType.F64) {
-        Blas.dgemm(p.transA, p.transB, p.m, p.n, p.k, p.alpha, aAt, p.lda, bAt, p.ldb, p.beta, cAt, p.ldc);
-      } else {
-        Blas.sgemm(p.transA, p.transB, p.m, p.n, p.k, (float) p.alpha, aAt, p.lda, bAt, p.ldb, (float) p.beta,
-            cAt, p.ldc);
-      }
+      Blas.dgemm(p.transA, p.transB, p.m, p.n, p.k, p.alpha, aAt, p.lda, bAt, p.ldb, p.beta, cAt, p.ldc);
     }
   }
 
