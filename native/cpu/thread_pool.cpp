@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -10,6 +11,28 @@
 namespace s4j::cpu {
 
 namespace {
+
+// How long a worker keeps looking for the next job, and the caller for the last pieces, before
+// sleeping: a training step calls hundreds of short kernels back to back, and waking a sleeping
+// thread for each took longer than many of them run (OpenMP runtimes spin likewise).
+constexpr auto kSpin = std::chrono::microseconds(50);
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
+// Spins until done() or kSpin has passed; returns done().
+template <class Done>
+bool spin_until(Done&& done) {
+  const auto until = std::chrono::steady_clock::now() + kSpin;
+  for (int i = 1;; i++) {
+    if (done()) return true;
+    cpu_relax();
+    if ((i & 63) == 0 && std::chrono::steady_clock::now() > until) return done();
+  }
+}
 
 // One parallel_for: its pieces are claimed through its own counters, so a worker that is late
 // from an earlier job can never claim (or count) a piece of this one.
@@ -60,11 +83,13 @@ class Pool {
       std::lock_guard<std::mutex> lock(mutex_);
       job_ = &job;
       generation_++;
+      posted_.store(generation_, std::memory_order_release);
     }
     wake_.notify_all();
     work(job);
     // The caller helped until no piece was left. Withdraw the job, then wait for the pieces still
     // running elsewhere and for every worker that took it to let go: it lives on this stack.
+    spin_until([&] { return job.pending.load(std::memory_order_acquire) == 0; });
     std::unique_lock<std::mutex> lock(mutex_);
     job_ = nullptr;
     done_.wait(lock, [&] { return job.pending.load() == 0 && job.users == 0; });
@@ -81,6 +106,7 @@ class Pool {
     uint64_t seen = 0;
     for (;;) {
       Job* job;
+      spin_until([&] { return posted_.load(std::memory_order_acquire) != seen; });
       {
         std::unique_lock<std::mutex> lock(mutex_);
         wake_.wait(lock, [&] { return stopping_ || generation_ != seen; });
@@ -117,6 +143,7 @@ class Pool {
   std::vector<std::thread> workers_;
   bool stopping_ = false;
   uint64_t generation_ = 0;
+  std::atomic<uint64_t> posted_{0};  // generation_, readable without the mutex by spinning workers
   Job* job_ = nullptr;  // the job on offer; guarded by mutex_
 };
 

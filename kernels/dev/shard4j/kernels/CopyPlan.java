@@ -56,7 +56,9 @@ public final class CopyPlan implements AutoCloseable {
     if (!Double.isFinite(scale)) {
       throw new IllegalArgumentException("scale must be finite, got " + scale);
     }
+    long profiled = KernelProfile.start();
     NativeApi.planRun(handle, scale, Checks.stream(stream, device));
+    KernelProfile.stop("copy_plan", profiled);
   }
 
   /**

@@ -112,8 +112,10 @@ public final class ReduceKernel {
       }
       addresses[i] = span[0];
     }
+    long profiled = KernelProfile.start();
     NativeApi.reduce(out0.device().nativeOrdinal(), Checks.stream(stream, out0.device()), addresses,
         first.dtype().nativeCode(), dsts, out0.dtype().nativeCode(), out0.numel(), op.nativeCode(), premul,
         postmul);
+    KernelProfile.stop("reduce", profiled);
   }
 }
