@@ -38,6 +38,8 @@ final class GptTrainRun implements Callable<Integer> {
   private final int logEvery;
   private final boolean check;
   private final PrintStream log;
+  /** Set once the runtime turned out to lack AWT. */
+  private boolean noCharts;
 
   GptTrainRun(TrainSettings settings, Path data, Path out, int logEvery, boolean check, PrintStream log) {
     this.s = settings;
@@ -112,7 +114,20 @@ final class GptTrainRun implements Callable<Integer> {
     }
   }
 
-  private static void drawChart(Path file, List<double[]> train, List<double[]> val) {
+  private void drawChart(Path file, List<double[]> train, List<double[]> val) {
+    if (noCharts) {
+      return;
+    }
+    try {
+      drawChartOrFail(file, train, val);
+    } catch (LinkageError e) {
+      // A minimal Java runtime (jlink without java.desktop) trains on; only the picture is lost.
+      noCharts = true;
+      log.println("loss curves not drawn: this Java runtime lacks java.desktop (" + e + ")");
+    }
+  }
+
+  private static void drawChartOrFail(Path file, List<double[]> train, List<double[]> val) {
     LossChart chart = new LossChart("GPT loss: train and validation", "step");
     for (double[] point : train) {
       chart.add("train", point[0], point[1]);
@@ -135,7 +150,7 @@ final class GptTrainRun implements Callable<Integer> {
       log.printf(Locale.ROOT, "rank %d peak: model states %s, activations %s%n", r, mib(o.statesPeakBytes()[r]),
           mib(o.activationsPeakBytes()[r]));
     }
-    log.printf(Locale.ROOT, "metrics: %s; loss curves: %s%n", metricsFile, chartFile);
+    log.printf(Locale.ROOT, "metrics: %s; loss curves: %s%n", metricsFile, noCharts ? "none" : chartFile);
     if (o.sample().length > 0) {
       log.println("sample:");
       log.println(ByteTokens.decode(o.sample()));
