@@ -20,10 +20,15 @@ S4J_HD float cross_entropy_loss(float max, float sum, float target_logit) {
   return logf(sum) + max - target_logit;
 }
 
-// One element of the gradient of scale * loss: (softmax - onehot) * scale.
-S4J_HD float cross_entropy_grad(float logit, float max, float inv_sum, bool is_target, float scale) {
-  const float p = expf(logit - max) * inv_sum;
+// One element of the gradient of scale * loss, (softmax - onehot) * scale, from exp(logit - max).
+S4J_HD float cross_entropy_grad_of(float exp_shifted, float inv_sum, bool is_target, float scale) {
+  const float p = exp_shifted * inv_sum;
   return (is_target ? p - 1.0f : p) * scale;
+}
+
+// The same from the logit.
+S4J_HD float cross_entropy_grad(float logit, float max, float inv_sum, bool is_target, float scale) {
+  return cross_entropy_grad_of(expf(logit - max), inv_sum, is_target, scale);
 }
 
 }  // namespace s4j

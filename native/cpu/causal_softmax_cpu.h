@@ -7,6 +7,9 @@
 
 namespace s4j::cpu {
 
+// Rows up to this long keep their exponentials on the stack between the two passes.
+constexpr int64_t kKeptRow = 2048;
+
 template <class T>
 void causal_softmax(int64_t batch, int64_t seq, float scale, const T* in, T* out) {
   const int64_t grain = seq >= (1 << 12) ? 1 : (1 << 12) / seq;
@@ -19,12 +22,22 @@ void causal_softmax(int64_t batch, int64_t seq, float scale, const T* in, T* out
         const float v = convert<float>(s[j]) * scale;
         max = v > max ? v : max;
       }
+      // Each exponential once, kept in fp32 for the normalisation: the bits of causal_prob, which
+      // the device computes.
+      float e[kKeptRow];
+      const bool kept = keep <= kKeptRow;
       float sum = 0;
-      for (int64_t j = 0; j < keep; j++) sum += expf(convert<float>(s[j]) * scale - max);
+      for (int64_t j = 0; j < keep; j++) {
+        const float v = expf(convert<float>(s[j]) * scale - max);
+        if (kept) e[j] = v;
+        sum += v;
+      }
       const float inv_sum = 1.0f / sum;
       T* p = out + r * seq;
       for (int64_t j = 0; j < seq; j++) {
-        p[j] = j < keep ? convert<T>(causal_prob(convert<float>(s[j]), scale, max, inv_sum)) : convert<T>(0.0f);
+        p[j] = j >= keep ? convert<T>(0.0f)
+               : kept    ? convert<T>(causal_prob_of(e[j], inv_sum))
+                         : convert<T>(causal_prob(convert<float>(s[j]), scale, max, inv_sum));
       }
     }
   });

@@ -8,6 +8,7 @@
 #include "../common/activation.h"
 #include "../common/elements.h"
 #include "../common/layout.h"
+#include "thread_pool.h"
 
 namespace s4j::cpu {
 
@@ -34,6 +35,31 @@ void for_each_row(const StridedLayout& l, Row&& row) {
   }
 }
 
+// Calls row(dst_offset, src_offset) for innermost rows [begin, end) of the layout, in order.
+template <class Row>
+void for_rows(const StridedLayout& l, int64_t begin, int64_t end, Row&& row) {
+  const int inner = l.ndim - 1;
+  int64_t index[S4J_MAX_DIMS] = {0};
+  int64_t dst_offset = 0, src_offset = 0, rest = begin;
+  for (int d = inner - 1; d >= 0; d--) {  // the odometer at row `begin`
+    index[d] = rest % l.sizes[d];
+    rest /= l.sizes[d];
+    dst_offset += index[d] * l.dst_strides[d];
+    src_offset += index[d] * l.src_strides[d];
+  }
+  for (int64_t r = begin; r < end; r++) {
+    row(dst_offset, src_offset);
+    for (int d = inner - 1; d >= 0; d--) {
+      dst_offset += l.dst_strides[d];
+      src_offset += l.src_strides[d];
+      if (++index[d] < l.sizes[d]) break;
+      dst_offset -= l.dst_strides[d] * l.sizes[d];
+      src_offset -= l.src_strides[d] * l.sizes[d];
+      index[d] = 0;
+    }
+  }
+}
+
 template <class D, class S>
 void copy_strided(const StridedLayout& l, D* dst, const S* src) {
   if (l.contiguous()) {
@@ -48,13 +74,19 @@ void copy_strided(const StridedLayout& l, D* dst, const S* src) {
   const int inner = l.ndim - 1;
   const int64_t n = l.sizes[inner], ds = l.dst_strides[inner], ss = l.src_strides[inner];
   if (ds == 1 && ss == 1) {
-    // Rows contiguous on both sides (attention's heads split out of, and merged into, [B, T, C]).
-    for_each_row(l, [&](int64_t dst_offset, int64_t src_offset) {
-      if constexpr (std::is_same<D, S>::value) {
-        memcpy(dst + dst_offset, src + src_offset, (size_t)n * sizeof(D));
-      } else {
-        for (int64_t i = 0; i < n; i++) dst[dst_offset + i] = convert<D>(src[src_offset + i]);
-      }
+    // Rows contiguous on both sides (attention's heads split out of, and merged into, [B, T, C]),
+    // a share of them per thread.
+    int64_t rows = 1;
+    for (int d = 0; d < inner; d++) rows *= l.sizes[d];
+    const int64_t grain = n >= (1 << 14) ? 1 : (1 << 14) / n;
+    parallel_for(rows, grain, [&](int64_t begin, int64_t end) {
+      for_rows(l, begin, end, [&](int64_t dst_offset, int64_t src_offset) {
+        if constexpr (std::is_same<D, S>::value) {
+          memcpy(dst + dst_offset, src + src_offset, (size_t)n * sizeof(D));
+        } else {
+          for (int64_t i = 0; i < n; i++) dst[dst_offset + i] = convert<D>(src[src_offset + i]);
+        }
+      });
     });
     return;
   }
