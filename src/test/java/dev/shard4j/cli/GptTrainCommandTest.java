@@ -5,10 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -40,7 +43,7 @@ class GptTrainCommandTest {
   }
 
   private static CommandRun.Result train(Path dir, String... args) throws Exception {
-    List<String> all = new java.util.ArrayList<>(List.of("train", "--data", text(dir).toString()));
+    List<String> all = new ArrayList<>(List.of("train", "--data", text(dir).toString()));
     all.addAll(List.of(SMALL));
     all.addAll(List.of(args));
     return CommandRun.execute(new Shard4jCommand(), all.toArray(String[]::new));
@@ -79,6 +82,31 @@ class GptTrainCommandTest {
     assertEquals(1, resumed.code(), "the checkpoint is at the last step: " + resumed);
     assertTrue(resumed.err().contains("not before the run's last step 4"), resumed.toString());
     CommandRun.assertNoStackTrace(resumed);
+  }
+
+  /**
+   * On a Java runtime without java.desktop (the GPU machine's jlink image has none) the run trains
+   * and writes its metrics, and says that it drew no picture.
+   */
+  @Test
+  void trainsWithoutAwt(@TempDir Path dir) throws Exception {
+    Path out = dir.resolve("run");
+    String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    List<String> command = new ArrayList<>(List.of(javaBin, "--limit-modules",
+        "java.base,java.logging,java.management,jdk.unsupported", "--enable-native-access=ALL-UNNAMED",
+        "-Dorg.bytedeco.javacpp.cachedir=" + System.getProperty("org.bytedeco.javacpp.cachedir",
+            dir.resolve("javacpp").toString()),
+        "-cp", System.getProperty("java.class.path"), Shard4jCommand.class.getName(), "train", "--data",
+        text(dir).toString(), "--ranks", "1", "--steps", "2", "--eval-every", "1", "--sample", "0", "--out",
+        out.toString()));
+    command.addAll(List.of(SMALL));
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(p.waitFor(120, TimeUnit.SECONDS), output);
+    assertEquals(0, p.exitValue(), output);
+    assertTrue(output.contains("loss curves not drawn: this Java runtime lacks java.desktop"), output);
+    assertTrue(output.contains("loss curves: none"), output);
+    assertEquals(2, Files.readAllLines(out.resolve("metrics.jsonl")).size(), output);
   }
 
   @Test
