@@ -12,29 +12,6 @@
 
 namespace s4j::cpu {
 
-// Calls row(dst_offset, src_offset) for the start of every innermost row of the layout;
-// the row has l.sizes[l.ndim - 1] elements at strides l.dst_strides/l.src_strides[l.ndim - 1].
-template <class Row>
-void for_each_row(const StridedLayout& l, Row&& row) {
-  const int inner = l.ndim - 1;
-  int64_t rows = 1;
-  for (int d = 0; d < inner; d++) rows *= l.sizes[d];
-  int64_t index[S4J_MAX_DIMS] = {0};
-  int64_t dst_offset = 0, src_offset = 0;
-  for (int64_t r = 0; r < rows; r++) {
-    row(dst_offset, src_offset);
-    // Advance the odometer over the outer dimensions, innermost outer dimension first.
-    for (int d = inner - 1; d >= 0; d--) {
-      dst_offset += l.dst_strides[d];
-      src_offset += l.src_strides[d];
-      if (++index[d] < l.sizes[d]) break;
-      dst_offset -= l.dst_strides[d] * l.sizes[d];
-      src_offset -= l.src_strides[d] * l.sizes[d];
-      index[d] = 0;
-    }
-  }
-}
-
 // Calls row(dst_offset, src_offset) for innermost rows [begin, end) of the layout, in order.
 template <class Row>
 void for_rows(const StridedLayout& l, int64_t begin, int64_t end, Row&& row) {
@@ -49,6 +26,7 @@ void for_rows(const StridedLayout& l, int64_t begin, int64_t end, Row&& row) {
   }
   for (int64_t r = begin; r < end; r++) {
     row(dst_offset, src_offset);
+    // Advance the odometer over the outer dimensions, innermost outer dimension first.
     for (int d = inner - 1; d >= 0; d--) {
       dst_offset += l.dst_strides[d];
       src_offset += l.src_strides[d];
@@ -58,6 +36,20 @@ void for_rows(const StridedLayout& l, int64_t begin, int64_t end, Row&& row) {
       index[d] = 0;
     }
   }
+}
+
+// The layout's innermost rows: the product of its outer sizes.
+inline int64_t row_count(const StridedLayout& l) {
+  int64_t rows = 1;
+  for (int d = 0; d < l.ndim - 1; d++) rows *= l.sizes[d];
+  return rows;
+}
+
+// Calls row(dst_offset, src_offset) for the start of every innermost row of the layout; the
+// row has l.sizes[l.ndim - 1] elements at strides l.dst_strides/l.src_strides[l.ndim - 1].
+template <class Row>
+void for_each_row(const StridedLayout& l, Row&& row) {
+  for_rows(l, 0, row_count(l), row);
 }
 
 template <class D, class S>
@@ -76,8 +68,7 @@ void copy_strided(const StridedLayout& l, D* dst, const S* src) {
   if (ds == 1 && ss == 1) {
     // Rows contiguous on both sides (attention's heads split out of, and merged into, [B, T, C]),
     // a share of them per thread.
-    int64_t rows = 1;
-    for (int d = 0; d < inner; d++) rows *= l.sizes[d];
+    const int64_t rows = row_count(l);
     const int64_t grain = n >= (1 << 14) ? 1 : (1 << 14) / n;
     parallel_for(rows, grain, [&](int64_t begin, int64_t end) {
       for_rows(l, begin, end, [&](int64_t dst_offset, int64_t src_offset) {
