@@ -4,7 +4,7 @@ import dev.shard4j.collectives.Communicator;
 import dev.shard4j.collectives.RedOp;
 import dev.shard4j.collectives.Work;
 import dev.shard4j.kernels.AdamW;
-import dev.shard4j.parallel.fsdp.CommStream;
+import dev.shard4j.models.text.Batches;
 import dev.shard4j.parallel.fsdp.ShardGroup;
 import dev.shard4j.tensor.Allocator;
 import dev.shard4j.tensor.DType;
@@ -49,7 +49,7 @@ final class GptRank implements AutoCloseable {
 
   /** The global index of a micro-batch: one rank drawing every rank's micro-batches sees the same data. */
   private long batchIndex(int step, int micro) {
-    return ((long) (step - 1) * comm.size() + comm.rank()) * s.accum() + micro;
+    return Batches.index(step - 1, comm.rank(), comm.size(), micro, s.accum());
   }
 
   /** One optimizer step: its micro-batches, the clipping norm, AdamW; returns {loss, grad norm}. */
@@ -202,10 +202,11 @@ final class GptRank implements AutoCloseable {
   double validationLoss(TokenBatches validation) {
     int perRank = (s.evalBatches() + comm.size() - 1) / comm.size();
     try (Tensor lossSum = Tensors.zeros(activations, DType.F64, device, 1)) {
+      List<Tensor> embeddings = groups.get(0).gather(); // once: the input embedding and the head use it
       for (int j = 0; j < perRank; j++) {
         validation.fill((long) j * comm.size() + comm.rank(), inputs, targets);
-        try (Tensor x = tokens(inputs); Tensor y = tokens(targets); Tensor last = forward(x)) {
-          Head.loss(activations, groups.get(0).gather(), last, y, lossSum, 1.0 / perRank);
+        try (Tensor x = tokens(inputs); Tensor y = tokens(targets); Tensor last = forward(embeddings, x)) {
+          Head.loss(activations, embeddings, last, y, lossSum, 1.0 / perRank);
         }
       }
       groups.forEach(ShardGroup::reshard);
@@ -214,10 +215,13 @@ final class GptRank implements AutoCloseable {
     }
   }
 
-  /** The last block's output for tokens, gathering each unit in turn (every rank calls it). */
-  private Tensor forward(Tensor tokens) {
+  /**
+   * The last block's output for tokens, gathering each block in turn (every rank calls it), from
+   * the gathered embeddings.
+   */
+  private Tensor forward(List<Tensor> embeddings, Tensor tokens) {
     boolean reshard = s.parallel().strategy().reshardAfterForward();
-    Tensor x = Head.embed(activations, groups.get(0).gather(), tokens);
+    Tensor x = Head.embed(activations, embeddings, tokens);
     for (int l = 0; l < cfg.layers(); l++) {
       ShardGroup g = groups.get(1 + l);
       try (Tensor input = x; BlockActivations act = Block.forward(cfg, activations, g.gather(), input)) {
