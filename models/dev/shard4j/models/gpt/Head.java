@@ -67,14 +67,9 @@ final class Head {
       Tensor lnf = temp.empty(dt, n, c);
       Tensor mean = temp.empty(DType.F32, n);
       Tensor rstd = temp.empty(DType.F32, n);
-      LayerNorm.forward(in, p.get(LNF_W), p.get(LNF_B), Block.EPS, lnf, mean, rstd, null);
-      Tensor logits = temp.empty(dt, n, wte.shape().dim(0));
-      Gemm.matmul(lnf, wte, logits, false, true, 1.0, 0.0, null);
+      Tensor logits = logits(temp, p, in, lnf, mean, rstd);
       Tensor rowTargets = temp.keep(targets.view(n));
-      Tensor losses = temp.empty(DType.F32, n);
-      Tensor meanLoss = temp.empty(DType.F32, 1);
-      CrossEntropy.forward(logits, rowTargets, losses, meanLoss, null);
-      AccumulateKernel.accumulate(lossSum, meanLoss, weight, null);
+      addMeanLoss(temp, logits, rowTargets, lossSum, weight);
       CrossEntropy.backward(logits, rowTargets, null, 1.0 / n, logits, null); // in place: dLogits
       Tensor dWte = kept.empty(dt, wte.shape().toArray());
       Gemm.matmul(logits, lnf, dWte, true, false, 1.0, 0.0, null);
@@ -98,27 +93,37 @@ final class Head {
   /** The mean cross-entropy without gradients (validation), added times weight to lossSum. */
   static void loss(Allocator a, List<Tensor> p, Tensor x, Tensor targets, Tensor lossSum, double weight) {
     try (Tensor logits = logits(a, p, x); Scope temp = new Scope(a, x.device())) {
-      long n = logits.shape().dim(0);
-      Tensor losses = temp.empty(DType.F32, n);
-      Tensor meanLoss = temp.empty(DType.F32, 1);
-      CrossEntropy.forward(logits, temp.keep(targets.view(n)), losses, meanLoss, null);
-      AccumulateKernel.accumulate(lossSum, meanLoss, weight, null);
+      addMeanLoss(temp, logits, temp.keep(targets.view(logits.shape().dim(0))), lossSum, weight);
     }
   }
 
   /** The logits [B * T, V] of x [B, T, C] (for sampling and validation). */
   static Tensor logits(Allocator a, List<Tensor> p, Tensor x) {
-    Tensor wte = p.get(WTE);
     long n = x.shape().dim(0) * x.shape().dim(1);
     long c = x.shape().dim(2);
     try (Scope temp = new Scope(a, x.device())) {
-      Tensor lnf = temp.empty(wte.dtype(), n, c);
-      LayerNorm.forward(temp.keep(x.view(n, c)), p.get(LNF_W), p.get(LNF_B), Block.EPS, lnf,
-          temp.empty(DType.F32, n), temp.empty(DType.F32, n), null);
-      Tensor logits = temp.empty(wte.dtype(), n, wte.shape().dim(0));
-      Gemm.matmul(lnf, wte, logits, false, true, 1.0, 0.0, null);
-      return temp.release(logits);
+      Tensor lnf = temp.empty(p.get(WTE).dtype(), n, c);
+      return temp.release(logits(temp, p, temp.keep(x.view(n, c)), lnf, temp.empty(DType.F32, n),
+          temp.empty(DType.F32, n)));
     }
+  }
+
+  /** ln_f of the rows in [N, C] into lnf (saving its statistics), then the tied head's logits [N, V]. */
+  private static Tensor logits(Scope temp, List<Tensor> p, Tensor in, Tensor lnf, Tensor mean, Tensor rstd) {
+    Tensor wte = p.get(WTE);
+    LayerNorm.forward(in, p.get(LNF_W), p.get(LNF_B), Block.EPS, lnf, mean, rstd, null);
+    Tensor logits = temp.empty(wte.dtype(), in.shape().dim(0), wte.shape().dim(0));
+    Gemm.matmul(lnf, wte, logits, false, true, 1.0, 0.0, null);
+    return logits;
+  }
+
+  /** The rows' mean cross-entropy, added times weight to lossSum on the device. */
+  private static void addMeanLoss(Scope temp, Tensor logits, Tensor rowTargets, Tensor lossSum, double weight) {
+    long n = logits.shape().dim(0);
+    Tensor losses = temp.empty(DType.F32, n);
+    Tensor meanLoss = temp.empty(DType.F32, 1);
+    CrossEntropy.forward(logits, rowTargets, losses, meanLoss, null);
+    AccumulateKernel.accumulate(lossSum, meanLoss, weight, null);
   }
 
   /**
