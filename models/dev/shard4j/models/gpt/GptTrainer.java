@@ -73,16 +73,13 @@ public final class GptTrainer {
    * @throws Exception the first rank's failure (a bad checkpoint: IOException)
    */
   public Outcome run() throws Exception {
-    int world = s.parallel().ranks().worldSize();
-    long[] statesPeak = new long[world];
-    long[] actsPeak = new long[world];
     Outcome[] result = new Outcome[1];
     TrainerState resumed = s.resume() == null ? null : TrainerState.read(s.resume());
     if (resumed != null) {
       resumed.checkContinues(s); // before any rank starts
     }
     s.parallel().ranks().run("gpt", (comm, device, memory) -> {
-      Outcome o = trainRank(comm, device, memory, resumed, statesPeak, actsPeak);
+      Outcome o = trainRank(comm, device, memory, resumed);
       if (comm.rank() == 0) {
         result[0] = o;
       }
@@ -90,8 +87,8 @@ public final class GptTrainer {
     return result[0];
   }
 
-  private Outcome trainRank(Communicator comm, Device device, Allocator memory, TrainerState resumed,
-      long[] statesPeak, long[] actsPeak) throws IOException {
+  private Outcome trainRank(Communicator comm, Device device, Allocator memory, TrainerState resumed)
+      throws IOException {
     GptConfig cfg = s.model();
     try (Allocator states = memory.newChild("model-states", Long.MAX_VALUE);
         Allocator acts = memory.newChild("activations", Long.MAX_VALUE);
@@ -135,6 +132,8 @@ public final class GptTrainer {
       }
       int[] sample = sample(comm, rank, acts);
       long[] peaks = RankFigures.allGather(comm, acts, states.peakBytes(), acts.peakBytes());
+      long[] statesPeak = new long[comm.size()];
+      long[] actsPeak = new long[comm.size()];
       for (int q = 0; q < comm.size(); q++) {
         statesPeak[q] = peaks[2 * q];
         actsPeak[q] = peaks[2 * q + 1];
