@@ -77,7 +77,9 @@ final class GptTrainRun implements Callable<Integer> {
         trainPoints.add(new double[] {r.step(), r.loss()});
         if (!Double.isNaN(r.valLoss())) {
           valPoints.add(new double[] {r.step(), r.valLoss()});
-          drawChart(chartFile, trainPoints, valPoints);
+          if (r.step() < s.steps()) {
+            drawChart(chartFile, trainPoints, valPoints); // the picture so far; the last is drawn below
+          }
         }
       }).run();
     }

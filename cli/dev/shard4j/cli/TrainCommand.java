@@ -31,11 +31,7 @@ public final class TrainCommand implements Callable<Integer> {
   private static final Map<String, Strategy> STRATEGIES = strategies();
   private static final Map<String, DType> DTYPES = dtypes();
   private static final Map<String, String> DEVICES = Flags.names("cpu", "cuda", "auto");
-  private static final Map<String, Boolean> MODELS = new LinkedHashMap<>(Map.of("gpt", true));
-
-  static {
-    MODELS.put("mlp", false);
-  }
+  private static final Map<String, String> MODELS = Flags.names("gpt", "mlp");
 
   @Option(names = "--model", defaultValue = "gpt", description = "gpt or mlp (default: ${DEFAULT-VALUE})")
   String model;
@@ -120,7 +116,7 @@ public final class TrainCommand implements Callable<Integer> {
     MixedPrecision precision = new MixedPrecision(Flags.oneOf("--param-dtype", paramDtype, DTYPES),
         Flags.oneOf("--reduce-dtype", reduceDtype, DTYPES));
     Flags.atLeast("--steps", steps, 1);
-    boolean isGpt = Flags.oneOf("--model", model, MODELS);
+    boolean isGpt = Flags.oneOf("--model", model, MODELS).equals("gpt");
     onlyFor(isGpt);
     int layerCount = layers != null ? layers : isGpt ? 4 : 2;
     int batchSize = Flags.atLeast("--batch", batch != null ? batch : isGpt ? 8 : 32, 1);
