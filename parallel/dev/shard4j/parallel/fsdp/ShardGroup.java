@@ -597,10 +597,6 @@ public final class ShardGroup implements AutoCloseable {
   }
 
   private void stepRange(AdamW optimizer, long from, long length, double gradScale) {
-    if (from == 0 && length == master.numel()) {
-      optimizer.step(master, gradShard, expAvg, expAvgSq, myCopy, steps, gradScale, null);
-      return;
-    }
     if (length == 0) {
       return;
     }
